@@ -1,0 +1,97 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, Response, g
+from sqlalchemy.exc import SQLAlchemyError
+
+from cylinder_trace.config import load_settings
+from cylinder_trace.db import Database
+from cylinder_trace.web.api import Api, register_blueprints
+from cylinder_trace.web.errors import handle_error, register_error_handlers
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app. ``config`` overrides environment variables of the same names."""
+    settings = load_settings(config)
+    app = Flask(__name__, instance_path=str(settings.instance_path))
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        CT_SETTINGS=settings,
+        TESTING=settings.env == "testing",
+        MAX_CONTENT_LENGTH=32 * 1024 * 1024,
+        API_TITLE="cylinder-trace",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        API_SPEC_OPTIONS={
+            "info": {
+                "description": "Traceability of bottled LPG cylinders: registry, fills, scans, "
+                "real-name sales and weekly safety checks. Every error has the body "
+                "{code, status, message, details}."
+            },
+            "components": {
+                "securitySchemes": {
+                    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "ct_…"}
+                }
+            },
+        },
+    )
+    # Keep the error body in its documented order: code, status, message, details.
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    logging.basicConfig(level=settings.log_level)
+
+    database = Database(settings.database_url, echo=settings.sql_echo)
+    app.extensions["cylinder_trace.db"] = database
+    _manage_request_sessions(app)
+
+    api = Api(app)
+    register_error_handlers(app)
+    register_blueprints(api, _blueprints())
+
+    from cylinder_trace.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _blueprints() -> list[Any]:
+    from cylinder_trace.auth.api import blp as auth
+    from cylinder_trace.devices.api import blp as devices
+    from cylinder_trace.health.api import blp as health
+    from cylinder_trace.organisations.api import blp as organisations
+    from cylinder_trace.users.api import blp as users
+
+    return [health, auth, organisations, users, devices]
+
+
+def _manage_request_sessions(app: Flask) -> None:
+    """The request is the one place that commits: on success, and only then."""
+
+    @app.after_request
+    def commit(response: Response) -> Response:
+        session = g.get("db_session")
+        if session is None:
+            return response
+        if response.status_code >= 400:
+            session.rollback()
+            return response
+        try:
+            session.commit()
+        except SQLAlchemyError as exc:
+            session.rollback()
+            return handle_error(exc)
+        return response
+
+    @app.teardown_request
+    def close(_exc: BaseException | None) -> None:
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()

@@ -1,0 +1,49 @@
+"""The ApiToken aggregate: bearer tokens, stored only as hashes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from cylinder_trace.db import Base, utcnow
+from cylinder_trace.devices.models import Device
+from cylinder_trace.users.models import User
+
+
+class ApiToken(Base):
+    """A revocable bearer token held by a user, a device, or a user on a device.
+
+    Only the SHA-256 of the token is stored; the token itself is shown once when issued.
+    ``prefix`` (the first characters) lets people tell their tokens apart.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(100))
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"), index=True
+    )
+    device_id: Mapped[int | None] = mapped_column(
+        ForeignKey("devices.id", ondelete="RESTRICT"), index=True
+    )
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id], lazy="joined")
+    device: Mapped[Device | None] = relationship(lazy="joined")
+
+    __table_args__ = (
+        CheckConstraint("user_id IS NOT NULL OR device_id IS NOT NULL", name="has_holder"),
+        CheckConstraint("length(token_hash) = 64", name="token_hash_length"),
+    )
+
+    def is_usable(self, now: datetime) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

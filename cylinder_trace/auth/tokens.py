@@ -1,0 +1,177 @@
+"""Issuing, checking and revoking API tokens. Services flush; the caller commits."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session
+
+from cylinder_trace.auth.models import ApiToken
+from cylinder_trace.auth.principal import Principal
+from cylinder_trace.db import utcnow
+from cylinder_trace.devices.models import Device
+from cylinder_trace.domain.errors import DomainError, NotFound, Unauthenticated
+from cylinder_trace.domain.roles import COMPANY_ROLES, Role
+from cylinder_trace.organisations.models import Organisation
+from cylinder_trace.users.models import User
+
+TOKEN_PREFIX = "ct_"
+# Writing last_used_at on every request would turn each read into a write; a minute's
+# precision is what people need to spot a stale or stolen token.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def hash_token(token: str) -> str:
+    """SHA-256 is enough: tokens carry 256 random bits, so there is nothing to brute-force."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue_token(
+    session: Session,
+    *,
+    name: str,
+    user: User | None = None,
+    device: Device | None = None,
+    created_by: User | None = None,
+    expires_at: datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """Create a token for a user, a device, or a user on a device; return it and its secret.
+
+    The secret is returned once and never stored.
+    """
+    if user is None and device is None:
+        raise DomainError("A token needs a user, a device, or both.", code="token_holder_missing")
+    if user is not None and not user.active:
+        raise DomainError("That user is deactivated.", code="user_inactive")
+    if device is not None and not device.active:
+        raise DomainError("That device is deactivated.", code="device_inactive")
+    if (
+        user is not None
+        and device is not None
+        and (
+            user.organisation.company_id is None
+            or user.organisation.company_id != device.organisation.company_id
+        )
+    ):
+        raise DomainError(
+            "The user and the device belong to different companies.",
+            code="token_holder_mismatch",
+        )
+    if expires_at is not None and expires_at <= utcnow():
+        raise DomainError("The expiry must be in the future.", code="token_expiry_past")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        token_hash=hash_token(secret),
+        prefix=secret[: len(TOKEN_PREFIX) + 6],
+        name=name,
+        user=user,
+        device=device,
+        created_by_id=created_by.id if created_by is not None else None,
+        expires_at=expires_at,
+    )
+    session.add(token)
+    session.flush()
+    return token, secret
+
+
+def revoke_token(session: Session, token: ApiToken) -> ApiToken:
+    """Revoke a token for good; revoking twice is harmless."""
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        session.flush()
+    return token
+
+
+def authenticate(session: Session, secret: str | None) -> Principal:
+    """The principal behind a bearer token, or Unauthenticated with the reason."""
+    if not secret:
+        raise Unauthenticated(
+            "Authentication required: send 'Authorization: Bearer <token>'.",
+            code="unauthenticated",
+        )
+    token = session.scalars(
+        select(ApiToken).where(ApiToken.token_hash == hash_token(secret))
+    ).one_or_none()
+    now = utcnow()
+    if token is None or not token.is_usable(now):
+        raise Unauthenticated("The token is unknown, revoked or expired.", code="invalid_token")
+    user, device = token.user, token.device
+    if (user is not None and not user.active) or (device is not None and not device.active):
+        raise Unauthenticated("The token's holder is deactivated.", code="invalid_token")
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
+        token.last_used_at = now
+        session.flush()
+    organisation = user.organisation if user is not None else device.organisation  # type: ignore[union-attr]
+    if not organisation.active:
+        raise Unauthenticated("The token's organisation is deactivated.", code="invalid_token")
+    return Principal(token_id=token.id, organisation=organisation, user=user, device=device)
+
+
+def visible_tokens(principal: Principal) -> Select[tuple[ApiToken]]:
+    """Tokens a caller may list: those of users and devices it manages, and its own."""
+    statement = select(ApiToken).order_by(ApiToken.id)
+    if principal.is_system_admin:
+        return statement
+    own = ApiToken.user_id == (principal.user.id if principal.user is not None else -1)
+    if principal.role == Role.COMPANY_ADMIN and principal.company_id is not None:
+        company = principal.company_id
+        managed_orgs = select(Organisation.id).where(
+            or_(Organisation.id == company, Organisation.parent_id == company)
+        )
+        return statement.where(
+            or_(
+                own,
+                ApiToken.user_id.in_(select(User.id).where(User.organisation_id.in_(managed_orgs))),
+                ApiToken.device_id.in_(
+                    select(Device.id).where(Device.organisation_id.in_(managed_orgs))
+                ),
+            )
+        )
+    return statement.where(own)
+
+
+def _holder_organisation(token: ApiToken) -> Organisation:
+    holder = token.user if token.user is not None else token.device
+    return holder.organisation  # type: ignore[union-attr]
+
+
+def get_revocable_token(session: Session, principal: Principal, token_id: int) -> ApiToken:
+    """A token the caller may revoke: its own, or one it manages; NotFound otherwise."""
+    token = session.get(ApiToken, token_id)
+    if token is not None:
+        own = principal.user is not None and token.user_id == principal.user.id
+        if own or (
+            principal.role in (Role.SYSTEM_ADMIN, Role.COMPANY_ADMIN)
+            and principal.can_manage_organisation(_holder_organisation(token))
+        ):
+            return token
+    raise NotFound(f"No token {token_id}.", code="token_not_found")
+
+
+def issue_token_as(
+    session: Session, principal: Principal, data: dict[str, Any]
+) -> tuple[ApiToken, str]:
+    """Issue a token for a user or device the caller manages."""
+    user = device = None
+    if data.get("user_id") is not None:
+        user = session.get(User, data["user_id"])
+        if user is None or not principal.can_manage_organisation(user.organisation):
+            raise NotFound(f"No user {data['user_id']}.", code="user_not_found")
+        if not principal.is_system_admin and user.role not in COMPANY_ROLES:
+            raise NotFound(f"No user {data['user_id']}.", code="user_not_found")
+    if data.get("device_id") is not None:
+        device = session.get(Device, data["device_id"])
+        if device is None or not principal.can_manage_organisation(device.organisation):
+            raise NotFound(f"No device {data['device_id']}.", code="device_not_found")
+    return issue_token(
+        session,
+        name=data["name"],
+        user=user,
+        device=device,
+        created_by=principal.user,
+        expires_at=data.get("expires_at"),
+    )

@@ -1,0 +1,129 @@
+"""Configuration from environment variables, with safe defaults.
+
+Every setting has an environment variable; ``create_app(config)`` accepts a mapping of the
+same names to override them (tests use that). The rule numbers that shared/domain.md marks
+configurable come from a rules file (``CT_RULES_FILE``, default: the packaged one) and may
+be overridden one by one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from cylinder_trace.domain.rules import RulesError, RuleSettings, load_rules
+
+# Used only outside production so that `make run` works with zero set-up.
+DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me"
+ENVIRONMENTS = ("production", "development", "testing")
+MIN_SECRET_LENGTH = 32
+
+
+class ConfigError(RuntimeError):
+    """A configuration the service must not start with."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The validated configuration of one app instance."""
+
+    env: str
+    database_url: str
+    secret_key: str
+    time_zone: ZoneInfo
+    rules: RuleSettings
+    instance_path: Path
+    sql_echo: bool = False
+    log_level: str = "INFO"
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+
+def instance_path(environ: Mapping[str, str]) -> Path:
+    """Where local state lives (SQLite file, demo tokens): ``CT_INSTANCE_PATH`` or ./instance."""
+    return Path(environ.get("CT_INSTANCE_PATH") or Path.cwd() / "instance").resolve()
+
+
+def default_database_url(environ: Mapping[str, str]) -> str:
+    return f"sqlite:///{instance_path(environ) / 'cylinder-trace.db'}"
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the common spellings of a PostgreSQL URL and use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def database_url(environ: Mapping[str, str]) -> str:
+    """The database URL the app and Alembic use: ``DATABASE_URL`` or a SQLite file."""
+    return normalise_database_url(environ.get("DATABASE_URL") or default_database_url(environ))
+
+
+def _int(environ: Mapping[str, str], name: str) -> int | None:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _bool(environ: Mapping[str, str], name: str) -> bool:
+    return environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate the configuration; raise ConfigError when it is unsafe or broken."""
+    environ: dict[str, str] = dict(os.environ)
+    if overrides:
+        environ.update({key: str(value) for key, value in overrides.items()})
+
+    env = environ.get("CT_ENV", "production").strip().lower()
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"CT_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
+
+    secret_key = environ.get("SECRET_KEY") or DEV_SECRET_KEY
+    if env == "production":
+        if secret_key == DEV_SECRET_KEY:
+            raise ConfigError(
+                "SECRET_KEY is not set: refusing to run in production with the default secret. "
+                "Set SECRET_KEY to a random string of at least 32 characters, "
+                "or CT_ENV=development for local use."
+            )
+        if len(secret_key) < MIN_SECRET_LENGTH:
+            raise ConfigError(f"SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters")
+
+    zone_name = environ.get("CT_TIME_ZONE", "Asia/Shanghai")
+    try:
+        zone = ZoneInfo(zone_name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"CT_TIME_ZONE {zone_name!r} is not a known time zone") from exc
+
+    try:
+        rules = load_rules(environ.get("CT_RULES_FILE") or None).with_overrides(
+            inspection_interval_months=_int(environ, "CT_INSPECTION_INTERVAL_MONTHS"),
+            design_life_years=_int(environ, "CT_DESIGN_LIFE_YEARS"),
+            life_extension_years=_int(environ, "CT_LIFE_EXTENSION_YEARS"),
+            check_interval_days=_int(environ, "CT_CHECK_INTERVAL_DAYS"),
+        )
+    except RulesError as exc:
+        raise ConfigError(f"rule settings: {exc}") from exc
+
+    return Settings(
+        env=env,
+        database_url=database_url(environ),
+        secret_key=secret_key,
+        time_zone=zone,
+        rules=rules,
+        instance_path=instance_path(environ),
+        sql_echo=_bool(environ, "CT_SQL_ECHO"),
+        log_level=environ.get("CT_LOG_LEVEL", "INFO").upper(),
+    )

@@ -1,0 +1,1 @@
+"""A small realistic world to try the service with."""

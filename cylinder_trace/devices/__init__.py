@@ -1,0 +1,1 @@
+"""Registered scanning devices: handhelds, filling scales, station terminals."""

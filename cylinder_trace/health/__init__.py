@@ -1,0 +1,1 @@
+"""Liveness and readiness: version, and whether the database answers."""

@@ -1,0 +1,1 @@
+"""Gas companies, their filling stations and supply points, commerce bureaus and regulators."""

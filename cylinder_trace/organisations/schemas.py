@@ -1,0 +1,63 @@
+"""Request and response shapes for organisations. Shape only; meaning is the services' job."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from cylinder_trace.domain.roles import OrganisationKind
+
+DIVISION_CODE = validate.Regexp(r"^\d{6}$", error="must be a 6-digit administrative division code")
+
+
+class OrganisationCreateSchema(ma.Schema):
+    kind = ma.fields.Enum(OrganisationKind, required=True, by_value=True)
+    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+    parent_id = ma.fields.Integer(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "The gas company of a filling station or supply point."},
+    )
+    division_code = ma.fields.String(
+        required=True,
+        validate=DIVISION_CODE,
+        metadata={
+            "description": "Where it is; for a bureau or regulator, the jurisdiction.",
+            "example": "500111",
+        },
+    )
+    address = ma.fields.String(load_default=None, validate=validate.Length(max=300))
+    licence_no = ma.fields.String(load_default=None, validate=validate.Length(max=64))
+    contact_phone = ma.fields.String(load_default=None, validate=validate.Length(max=32))
+
+
+class OrganisationUpdateSchema(ma.Schema):
+    name = ma.fields.String(validate=validate.Length(min=1, max=200))
+    address = ma.fields.String(allow_none=True, validate=validate.Length(max=300))
+    licence_no = ma.fields.String(allow_none=True, validate=validate.Length(max=64))
+    contact_phone = ma.fields.String(allow_none=True, validate=validate.Length(max=32))
+    active = ma.fields.Boolean()
+
+
+class OrganisationQuerySchema(ma.Schema):
+    kind = ma.fields.Enum(OrganisationKind, by_value=True)
+    parent_id = ma.fields.Integer()
+    division_code = ma.fields.String(validate=DIVISION_CODE)
+    active = ma.fields.Boolean()
+    q = ma.fields.String(
+        validate=validate.Length(min=1, max=100), metadata={"description": "Name contains"}
+    )
+
+
+class OrganisationSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    kind = ma.fields.Enum(OrganisationKind, by_value=True)
+    name = ma.fields.String()
+    parent_id = ma.fields.Integer(allow_none=True)
+    company_id = ma.fields.Integer(allow_none=True)
+    division_code = ma.fields.String()
+    address = ma.fields.String(allow_none=True)
+    licence_no = ma.fields.String(allow_none=True)
+    contact_phone = ma.fields.String(allow_none=True)
+    active = ma.fields.Boolean()
+    created_at = ma.fields.AwareDateTime()

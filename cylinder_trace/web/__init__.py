@@ -1,0 +1,1 @@
+"""The HTTP layer: the flask-smorest Api, blueprints, access control and the error format."""

@@ -1,0 +1,118 @@
+"""Test fixtures: a schema built by the migrations, and one rolled-back transaction per test.
+
+The database is SQLite in a temporary file by default, or the PostgreSQL database named by
+TEST_DATABASE_URL. That database is wiped at the start of the run: never point it at data
+you want to keep.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+
+from cylinder_trace import create_app
+from cylinder_trace.config import normalise_database_url
+from cylinder_trace.db import Database, make_engine
+from tests.world import World, build_world
+
+REPO = Path(__file__).resolve().parent.parent
+TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+
+
+def alembic_config(url: str) -> Config:
+    config = Config(str(REPO / "alembic.ini"))
+    config.attributes["database_url"] = url
+    config.attributes["configure_logger"] = False
+    return config
+
+
+def reset_database(url: str) -> None:
+    """Empty the test database so the migrations start from nothing."""
+    if not url.startswith("postgresql"):
+        return
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return normalise_database_url(url)
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def backend(database_url: str) -> str:
+    return "postgresql" if database_url.startswith("postgresql") else "sqlite"
+
+
+@pytest.fixture(scope="session")
+def migrated_url(database_url: str) -> str:
+    reset_database(database_url)
+    command.upgrade(alembic_config(database_url), "head")
+    return database_url
+
+
+@pytest.fixture(scope="session")
+def app(migrated_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    app = create_app(
+        {
+            "DATABASE_URL": migrated_url,
+            "CT_ENV": "testing",
+            "SECRET_KEY": TEST_SECRET,
+            "CT_INSTANCE_PATH": str(tmp_path_factory.mktemp("instance")),
+        }
+    )
+    yield app
+    app.extensions["cylinder_trace.db"].dispose()
+
+
+@pytest.fixture
+def database(app: Flask) -> Database:
+    return app.extensions["cylinder_trace.db"]
+
+
+@pytest.fixture
+def db_session(database: Database) -> Iterator[Session]:
+    """A session inside a transaction that is rolled back after the test.
+
+    Requests and CLI commands during the test get sessions on the same connection; their
+    commits only release savepoints, so nothing outlives the test.
+    """
+    connection = database.engine.connect()
+    outer = connection.begin()
+    original = database.session_factory
+    database.session_factory = sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    session = database.new_session()
+    try:
+        yield session
+    finally:
+        session.close()
+        database.session_factory = original
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def client(app: Flask, db_session: Session) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def world(db_session: Session) -> World:
+    return build_world(db_session)
