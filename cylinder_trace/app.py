@@ -6,13 +6,16 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, g
+from flask import Flask, Response, g, send_from_directory
 from sqlalchemy.exc import SQLAlchemyError
+from swagger_ui_bundle import swagger_ui_path
 
 from cylinder_trace.config import load_settings
 from cylinder_trace.db import Database
 from cylinder_trace.web.api import Api, register_blueprints
 from cylinder_trace.web.errors import handle_error, register_error_handlers
+
+SWAGGER_UI_ASSETS = "/api/docs/assets"
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -30,7 +33,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         OPENAPI_URL_PREFIX="/api",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        OPENAPI_SWAGGER_UI_URL=f"{SWAGGER_UI_ASSETS}/",
         API_SPEC_OPTIONS={
             "info": {
                 "description": "Traceability of bottled LPG cylinders: registry, fills, scans, "
@@ -46,6 +49,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     # Keep the error body in its documented order: code, status, message, details.
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
     logging.basicConfig(level=settings.log_level)
 
     database = Database(settings.database_url, echo=settings.sql_echo)
@@ -53,6 +57,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _manage_request_sessions(app)
 
     api = Api(app)
+    _serve_swagger_ui_assets(app)
     register_error_handlers(app)
     register_blueprints(api, _blueprints())
 
@@ -60,6 +65,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     register_commands(app)
     return app
+
+
+def _serve_swagger_ui_assets(app: Flask) -> None:
+    """Serve Swagger UI from the installed package: no CDN, so the docs work offline."""
+
+    @app.get(f"{SWAGGER_UI_ASSETS}/<path:filename>")
+    def swagger_ui_asset(filename: str) -> Response:
+        return send_from_directory(swagger_ui_path, filename, max_age=86400)
 
 
 def _blueprints() -> list[Any]:

@@ -42,6 +42,11 @@ def test_swagger_ui_is_served(client: FlaskClient) -> None:
     response = client.get("/api/docs")
     assert response.status_code == 200
     assert b"swagger-ui" in response.data
+    # The UI's assets are served locally, so the docs work without internet access.
+    assert b"/api/docs/assets/swagger-ui-bundle.js" in response.data
+    asset = client.get("/api/docs/assets/swagger-ui-bundle.js")
+    assert asset.status_code == 200
+    assert len(asset.data) > 100_000
 
 
 def test_health_reports_version_and_database(client: FlaskClient, backend: str) -> None:
