@@ -1,12 +1,23 @@
 """cylinder-trace: traceability for bottled LPG cylinders."""
 
+from __future__ import annotations
+
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 try:
     __version__ = version("cylinder-trace")
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0+unknown"
 
-from cylinder_trace.app import create_app
-
 __all__ = ["__version__", "create_app"]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported lazily so that the framework-free domain core can be imported (and
+    # tested) without loading Flask and SQLAlchemy.
+    if name == "create_app":
+        from cylinder_trace.app import create_app
+
+        return create_app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
