@@ -5,8 +5,11 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
+# Debian packages the service and its tests need: a CJK TrueType font for labels, and zbar to
+# decode QR codes in tests. Installed when missing and running as root; otherwise named.
+SYSTEM_PACKAGES := fonts-wqy-microhei libzbar0
 
-.PHONY: run test lint format venv clean
+.PHONY: run test lint format venv system-deps clean
 
 venv: $(VENV)/.installed
 
@@ -17,12 +20,27 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-run: venv
+system-deps:
+	@missing=""; \
+	for package in $(SYSTEM_PACKAGES); do \
+		dpkg -s $$package >/dev/null 2>&1 || missing="$$missing $$package"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing Debian packages:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+		else \
+			echo "missing system packages:$$missing (sudo apt-get install$$missing)" >&2; \
+			exit 1; \
+		fi; \
+	fi
+
+run: system-deps venv
 	CT_ENV=development $(BIN)/alembic upgrade head
 	CT_ENV=development $(BIN)/cylinder-trace demo seed --if-empty
 	CT_ENV=development $(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 
-test: venv
+test: system-deps venv
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: venv
