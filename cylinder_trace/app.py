@@ -77,12 +77,24 @@ def _serve_swagger_ui_assets(app: Flask) -> None:
 
 def _blueprints() -> list[Any]:
     from cylinder_trace.auth.api import blp as auth
+    from cylinder_trace.cylinders.api import blp as cylinders
+    from cylinder_trace.cylinders.label_api import blp as cylinder_labels
+    from cylinder_trace.cylinders.label_api import verify_blp as labels
     from cylinder_trace.devices.api import blp as devices
     from cylinder_trace.health.api import blp as health
     from cylinder_trace.organisations.api import blp as organisations
     from cylinder_trace.users.api import blp as users
 
-    return [health, auth, organisations, users, devices]
+    return [
+        health,
+        auth,
+        organisations,
+        users,
+        devices,
+        cylinders,
+        cylinder_labels,
+        labels,
+    ]
 
 
 def _manage_request_sessions(app: Flask) -> None:

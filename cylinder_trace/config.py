@@ -8,9 +8,11 @@ be overridden one by one.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -36,6 +38,9 @@ class Settings:
     time_zone: ZoneInfo
     rules: RuleSettings
     instance_path: Path
+    label_base_url: str = "HTTP://127.0.0.1:5000/C/"
+    label_keys: dict[str, bytes] = field(default_factory=dict)
+    label_key_id: str = "1"
     sql_echo: bool = False
     log_level: str = "INFO"
 
@@ -80,6 +85,35 @@ def _bool(environ: Mapping[str, str], name: str) -> bool:
     return environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _derived_key(secret_key: str, purpose: str) -> bytes:
+    """A development key derived from SECRET_KEY, so `make run` needs no key set-up."""
+    return hmac.new(secret_key.encode("utf-8"), purpose.encode("ascii"), hashlib.sha256).digest()
+
+
+def _label_settings(environ: Mapping[str, str], env: str, secret_key: str) -> dict[str, object]:
+    # Imported here: the label package loads fonts and layouts, which config need not.
+    from cylinder_trace.labels.signing import LabelSigner, parse_keys
+
+    base_url = environ.get("CT_LABEL_BASE_URL") or ""
+    spec = environ.get("CT_LABEL_KEYS") or ""
+    if env == "production" and (not base_url or not spec):
+        raise ConfigError(
+            "CT_LABEL_BASE_URL and CT_LABEL_KEYS must be set in production: labels glued to "
+            "cylinders must keep verifying, so their keys cannot be derived or defaulted."
+        )
+    try:
+        keys = parse_keys(spec) if spec else {"1": _derived_key(secret_key, "label-key-1")}
+    except ValueError as exc:
+        raise ConfigError(f"CT_LABEL_KEYS: {exc}") from exc
+    key_id = environ.get("CT_LABEL_KEY_ID") or next(iter(keys))
+    base_url = base_url or "HTTP://127.0.0.1:5000/C/"
+    try:
+        LabelSigner(base_url, keys, key_id)
+    except ValueError as exc:
+        raise ConfigError(f"label signing settings: {exc}") from exc
+    return {"label_base_url": base_url, "label_keys": keys, "label_key_id": key_id}
+
+
 def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
     """Read and validate the configuration; raise ConfigError when it is unsafe or broken."""
     environ: dict[str, str] = dict(os.environ)
@@ -117,7 +151,10 @@ def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
     except RulesError as exc:
         raise ConfigError(f"rule settings: {exc}") from exc
 
+    labels = _label_settings(environ, env, secret_key)
+
     return Settings(
+        **labels,  # type: ignore[arg-type]
         env=env,
         database_url=database_url(environ),
         secret_key=secret_key,

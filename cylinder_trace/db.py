@@ -125,7 +125,17 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         engine = create_engine(url, echo=echo, **kwargs)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    # psycopg prepares a statement after 5 runs, and PostgreSQL then may switch to a generic
+    # plan that ignores the values: a 500-item IN list went from 8 ms to 370 ms that way.
+    # Unprepared statements are planned with their values, and work behind PgBouncer too.
+    return create_engine(
+        url,
+        echo=echo,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=10,
+        connect_args={"prepare_threshold": None},
+    )
 
 
 class Database:

@@ -1,9 +1,18 @@
 """Every model module, imported once so that ``Base.metadata`` knows all tables (Alembic)."""
 
 from cylinder_trace.auth.models import ApiToken
+from cylinder_trace.cylinders.models import Cylinder, CylinderInspection
 from cylinder_trace.db import Base
 from cylinder_trace.devices.models import Device
 from cylinder_trace.organisations.models import Organisation
 from cylinder_trace.users.models import User
 
-__all__ = ["ApiToken", "Base", "Device", "Organisation", "User"]
+__all__ = [
+    "ApiToken",
+    "Base",
+    "Cylinder",
+    "CylinderInspection",
+    "Device",
+    "Organisation",
+    "User",
+]

@@ -22,12 +22,44 @@ def test_production_refuses_a_short_secret() -> None:
         load_settings({"CT_ENV": "production", "SECRET_KEY": "short"})
 
 
-def test_production_starts_with_a_real_secret() -> None:
+LABEL_KEYS = "1:" + "A" * 43 + ",2:" + "B" * 43
+
+
+def test_production_starts_with_a_real_secret_and_label_keys() -> None:
     settings = load_settings(
-        {"CT_ENV": "production", "SECRET_KEY": "x" * 40, "DATABASE_URL": "sqlite://"}
+        {
+            "CT_ENV": "production",
+            "SECRET_KEY": "x" * 40,
+            "DATABASE_URL": "sqlite://",
+            "CT_LABEL_BASE_URL": "HTTPS://TRACE.EXAMPLE.CN/C/",
+            "CT_LABEL_KEYS": LABEL_KEYS,
+            "CT_LABEL_KEY_ID": "2",
+        }
     )
     assert settings.is_production
     assert settings.secret_key == "x" * 40
+    assert set(settings.label_keys) == {"1", "2"}
+    assert settings.label_key_id == "2"
+
+
+def test_production_refuses_to_run_without_label_keys() -> None:
+    with pytest.raises(ConfigError, match="CT_LABEL_KEYS must be set in production"):
+        load_settings(
+            {
+                "CT_ENV": "production",
+                "SECRET_KEY": "x" * 40,
+                "CT_PII_KEYS": "k1:" + "A" * 43 + "=",
+                "CT_PII_HASH_KEY": "B" * 43 + "=",
+            }
+        )
+
+
+def test_development_derives_a_label_key_from_the_secret() -> None:
+    one = load_settings({"CT_ENV": "development", "SECRET_KEY": "a" * 40})
+    again = load_settings({"CT_ENV": "development", "SECRET_KEY": "a" * 40})
+    other = load_settings({"CT_ENV": "development", "SECRET_KEY": "b" * 40})
+    assert one.label_keys == again.label_keys != other.label_keys
+    assert one.label_key_id == "1"
 
 
 def test_development_uses_safe_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -89,6 +121,9 @@ def test_rules_file_replaces_the_defaults(tmp_path: Path) -> None:
         ({"CT_CHECK_INTERVAL_DAYS": "0"}, "must be positive"),
         ({"CT_TIME_ZONE": "Mars/Olympus"}, "not a known time zone"),
         ({"CT_RULES_FILE": "/nonexistent/rules.toml"}, "cannot read rules file"),
+        ({"CT_LABEL_KEYS": "1:not base64!"}, "CT_LABEL_KEYS"),
+        ({"CT_LABEL_KEYS": "1:" + "A" * 43, "CT_LABEL_KEY_ID": "9"}, "not among the keys"),
+        ({"CT_LABEL_BASE_URL": "ftp://x/c/"}, "label signing settings"),
     ],
 )
 def test_broken_configuration_is_refused(overrides: dict[str, str], message: str) -> None:

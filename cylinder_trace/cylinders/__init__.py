@@ -1,0 +1,1 @@
+"""The cylinder registry: codes, models, owners, inspection and scrap dates, labels."""
