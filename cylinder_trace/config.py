@@ -41,6 +41,10 @@ class Settings:
     label_base_url: str = "HTTP://127.0.0.1:5000/C/"
     label_keys: dict[str, bytes] = field(default_factory=dict)
     label_key_id: str = "1"
+    # Resident ID numbers: AES-256-GCM keys by id (the first is current) and the lookup key.
+    pii_keys: dict[str, bytes] = field(default_factory=dict)
+    pii_key_id: str = ""
+    pii_hash_key: bytes = b""
     sql_echo: bool = False
     log_level: str = "INFO"
 
@@ -114,6 +118,16 @@ def _label_settings(environ: Mapping[str, str], env: str, secret_key: str) -> di
     return {"label_base_url": base_url, "label_keys": keys, "label_key_id": key_id}
 
 
+def _pii_settings(environ: Mapping[str, str], env: str, secret_key: str) -> dict[str, object]:
+    # Imported here, like the label settings: config needs no crypto until it reads these.
+    from cylinder_trace.customers.crypto import PiiConfigError, pii_settings
+
+    try:
+        return pii_settings(environ, production=env == "production", secret_key=secret_key)
+    except PiiConfigError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
 def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
     """Read and validate the configuration; raise ConfigError when it is unsafe or broken."""
     environ: dict[str, str] = dict(os.environ)
@@ -152,9 +166,11 @@ def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(f"rule settings: {exc}") from exc
 
     labels = _label_settings(environ, env, secret_key)
+    pii = _pii_settings(environ, env, secret_key)
 
     return Settings(
         **labels,  # type: ignore[arg-type]
+        **pii,  # type: ignore[arg-type]
         env=env,
         database_url=database_url(environ),
         secret_key=secret_key,

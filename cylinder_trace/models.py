@@ -1,6 +1,7 @@
 """Every model module, imported once so that ``Base.metadata`` knows all tables (Alembic)."""
 
 from cylinder_trace.auth.models import ApiToken
+from cylinder_trace.customers.models import Customer, IdNumberReveal
 from cylinder_trace.cylinders.models import Cylinder, CylinderInspection
 from cylinder_trace.db import Base
 from cylinder_trace.devices.models import Device
@@ -10,9 +11,11 @@ from cylinder_trace.users.models import User
 __all__ = [
     "ApiToken",
     "Base",
+    "Customer",
     "Cylinder",
     "CylinderInspection",
     "Device",
+    "IdNumberReveal",
     "Organisation",
     "User",
 ]

@@ -34,6 +34,8 @@ def test_production_starts_with_a_real_secret_and_label_keys() -> None:
             "CT_LABEL_BASE_URL": "HTTPS://TRACE.EXAMPLE.CN/C/",
             "CT_LABEL_KEYS": LABEL_KEYS,
             "CT_LABEL_KEY_ID": "2",
+            "CT_PII_KEYS": "k1:" + "A" * 43 + "=",
+            "CT_PII_HASH_KEY": "B" * 43 + "=",
         }
     )
     assert settings.is_production

@@ -1,0 +1,153 @@
+"""The Customer aggregate and the audit of every unmasked look at an ID number."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from cylinder_trace.db import Base, EnumText, digits_check, enum_check, utcnow
+from cylinder_trace.organisations.models import Organisation
+from cylinder_trace.users.models import User
+from cylinder_trace.web.errors import register_constraint_error
+
+
+class CustomerKind(StrEnum):
+    PERSON = "person"
+    BUSINESS = "business"
+
+
+class PremisesType(StrEnum):
+    """Where the gas is used; the catering and YSP118 rules read it."""
+
+    HOUSEHOLD = "household"
+    RESTAURANT = "restaurant"
+    CANTEEN = "canteen"
+    SHOP = "shop"
+    FACTORY = "factory"
+    OTHER = "other"
+
+
+class Customer(Base):
+    """A registered buyer of one gas company: a person, or a business and its responsible person.
+
+    The ID number (the person's, or the business's responsible person's) is stored only
+    encrypted, as a keyed hash for lookups, and masked for display; see customers.crypto.
+    One person is one customer per company (by ID hash), one business likewise (by credit
+    code); the same person may also be a business's responsible person.
+
+    Premises: ``premises_floor`` is the floor where the cylinders are used (1 is the ground
+    floor, negative numbers are basements); ``has_outdoor_cylinder_area`` says there is a
+    place outside the building for cylinders, the only place GB 5842-2023 allows a YSP118;
+    ``has_cylinder_room`` a dedicated cylinder room (needed above 100 kg on site).
+    """
+
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
+    )
+    kind: Mapped[CustomerKind] = mapped_column(EnumText(CustomerKind))
+    name: Mapped[str] = mapped_column(String(200))
+    id_number_encrypted: Mapped[str] = mapped_column(String(255))
+    id_number_hash: Mapped[str] = mapped_column(String(64), index=True)
+    id_number_masked: Mapped[str] = mapped_column(String(18))
+    credit_code: Mapped[str | None] = mapped_column(String(18))
+    responsible_person: Mapped[str | None] = mapped_column(String(100))
+    phone: Mapped[str] = mapped_column(String(32))
+    address: Mapped[str] = mapped_column(String(300))
+    division_code: Mapped[str] = mapped_column(String(6), index=True)
+    is_catering: Mapped[bool] = mapped_column(default=False)
+    premises_type: Mapped[PremisesType] = mapped_column(
+        EnumText(PremisesType), default=PremisesType.HOUSEHOLD
+    )
+    premises_floor: Mapped[int | None]
+    has_outdoor_cylinder_area: Mapped[bool] = mapped_column(default=False)
+    has_cylinder_room: Mapped[bool] = mapped_column(default=False)
+    # Random and unguessable, printed on the customer card instead of the database id.
+    card_code: Mapped[str] = mapped_column(String(32), unique=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+
+    company: Mapped[Organisation] = relationship(lazy="joined", innerjoin=True)
+
+    __table_args__ = (
+        enum_check("kind", CustomerKind),
+        enum_check("premises_type", PremisesType),
+        digits_check("division_code", 6),
+        CheckConstraint(
+            "(kind = 'person' AND credit_code IS NULL AND responsible_person IS NULL)"
+            " OR (kind = 'business' AND credit_code IS NOT NULL"
+            " AND responsible_person IS NOT NULL)",
+            name="kind_fields",
+        ),
+        CheckConstraint(
+            "credit_code IS NULL"
+            " OR (length(credit_code) = 18 AND credit_code = upper(credit_code))",
+            name="credit_code_form",
+        ),
+        # The masked form is the only readable trace of the number: never the number itself.
+        CheckConstraint(
+            "length(id_number_masked) = 18 AND substr(id_number_masked, 7, 8) = '********'",
+            name="id_number_masked_form",
+        ),
+        CheckConstraint("length(id_number_hash) = 64", name="id_number_hash_form"),
+        CheckConstraint("NOT is_catering OR kind = 'business'", name="catering_is_business"),
+        CheckConstraint("premises_floor IS NULL OR premises_floor <> 0", name="premises_floor"),
+        # Partial: a person's number may also be a business's responsible person's.
+        Index(
+            "uq_customers_company_person_id_number",
+            "company_id",
+            "id_number_hash",
+            unique=True,
+            sqlite_where=text("kind = 'person'"),
+            postgresql_where=text("kind = 'person'"),
+        ),
+        # Persons have no credit code, and NULLs never clash, so a plain constraint is enough.
+        UniqueConstraint("company_id", "credit_code"),
+    )
+
+    def __repr__(self) -> str:
+        # Never the ID number: reprs end up in logs and tracebacks.
+        return f"<Customer {self.id} {self.kind} {self.id_number_masked}>"
+
+
+class IdNumberReveal(Base):
+    """One time someone saw a customer's ID number unmasked: who, when, why, from where."""
+
+    __tablename__ = "id_number_reveals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="RESTRICT"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    revealed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reason: Mapped[str] = mapped_column(String(500))
+    request_ip: Mapped[str | None] = mapped_column(String(45))
+
+    user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
+    __table_args__ = (CheckConstraint("length(trim(reason)) >= 2", name="reason_given"),)
+
+    def __repr__(self) -> str:
+        return f"<IdNumberReveal {self.id} customer={self.customer_id} user={self.user_id}>"
+
+
+register_constraint_error(
+    "uq_customers_company_person_id_number",
+    "customer_already_registered",
+    "This person is already a customer of the company.",
+)
+register_constraint_error(
+    "uq_customers_company_id_credit_code",
+    "customer_already_registered",
+    "This business is already a customer of the company.",
+)
+register_constraint_error(
+    "uq_customers_card_code", "customer_card_code_taken", "Card code clash; try again."
+)

@@ -1,0 +1,287 @@
+"""Registering, finding, changing customers and revealing their ID numbers.
+
+Functions flush; the caller commits. ID numbers enter as plain text only as arguments: they
+are stored encrypted, matched by keyed hash, shown masked, and written to no log line.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import Select, false, select
+from sqlalchemy.orm import Session
+
+from cylinder_trace.auth.principal import Principal
+from cylinder_trace.customers.cards import new_card_code
+from cylinder_trace.customers.crypto import FORMAT_VERSION, DecryptionFailed, PiiVault
+from cylinder_trace.customers.models import Customer, CustomerKind, IdNumberReveal
+from cylinder_trace.customers.validation import (
+    CustomerInvalid,
+    check_changes,
+    check_credit_code,
+    check_id_number,
+    check_registration,
+    problem,
+)
+from cylinder_trace.domain.errors import Conflict, DomainError, Forbidden, NotFound
+from cylinder_trace.domain.identity import mask_id_number
+from cylinder_trace.domain.jurisdiction import division_prefix
+from cylinder_trace.domain.roles import COMPANY_ROLES, OrganisationKind, Role
+from cylinder_trace.organisations.models import Organisation
+from cylinder_trace.users.models import User
+
+log = logging.getLogger(__name__)
+
+ID_NUMBER_PURPOSE = "customers.id_number"
+
+
+def id_number_hash(vault: PiiVault, number: str) -> str:
+    """The keyed lookup hash of an already normalised ID number."""
+    return vault.lookup_hash(number, purpose=ID_NUMBER_PURPOSE)
+
+
+def find_registered(
+    session: Session,
+    vault: PiiVault,
+    company_id: int,
+    *,
+    kind: CustomerKind,
+    id_number: str | None = None,
+    credit_code: str | None = None,
+) -> Customer | None:
+    """The company's existing customer for this person (ID number) or business (credit code)."""
+    statement = select(Customer).where(Customer.company_id == company_id, Customer.kind == kind)
+    if kind == CustomerKind.PERSON:
+        statement = statement.where(Customer.id_number_hash == id_number_hash(vault, id_number))
+    else:
+        statement = statement.where(Customer.credit_code == credit_code)
+    return session.scalar(statement)
+
+
+def register_customer(
+    session: Session,
+    vault: PiiVault,
+    *,
+    company: Organisation,
+    created_by: User | None = None,
+    **data: Any,
+) -> Customer:
+    """Register a person or business as a customer of ``company``.
+
+    Validates every field (422 ``CustomerInvalid`` naming each wrong field, in English and
+    Chinese), refuses a person or business the company already has (409
+    ``customer_already_registered``, with ``existing_id``), then stores the ID number
+    encrypted, hashed and masked, and gives the customer a random card code.
+    """
+    if company.kind != OrganisationKind.GAS_COMPANY:
+        raise DomainError("Customers belong to a gas company.", code="organisation_not_a_company")
+    if not company.active:
+        raise DomainError("That gas company is deactivated.", code="organisation_inactive")
+    clean = check_registration(data)
+    number: str = clean.pop("id_number")
+    existing = find_registered(
+        session,
+        vault,
+        company.id,
+        kind=clean["kind"],
+        id_number=number,
+        credit_code=clean["credit_code"],
+    )
+    if existing is not None:
+        raise Conflict(
+            f"This {clean['kind'].value} is already customer {existing.id} of the company.",
+            code="customer_already_registered",
+            details={"existing_id": existing.id},
+        )
+    customer = Customer(
+        company=company,
+        company_id=company.id,
+        id_number_encrypted=vault.encrypt(number, purpose=ID_NUMBER_PURPOSE),
+        id_number_hash=id_number_hash(vault, number),
+        id_number_masked=mask_id_number(number),
+        card_code=new_card_code(),
+        created_by_id=created_by.id if created_by is not None else None,
+        **clean,
+    )
+    session.add(customer)
+    session.flush()
+    log.info("customer %s registered for company %s", customer.id, company.id)
+    return customer
+
+
+def register_customer_as(
+    session: Session, vault: PiiVault, principal: Principal, data: dict[str, Any]
+) -> Customer:
+    """Register on behalf of a caller: company staff for their own company, system admins
+    for the company they name."""
+    data = dict(data)
+    company_id = data.pop("company_id", None)
+    if principal.is_system_admin:
+        if company_id is None:
+            raise CustomerInvalid([problem("company_id", "company_id_required")])
+        company = session.get(Organisation, company_id)
+        if company is None or company.kind != OrganisationKind.GAS_COMPANY:
+            raise NotFound(f"No gas company {company_id}.", code="organisation_not_found")
+    else:
+        if principal.company_id is None or principal.role not in COMPANY_ROLES:
+            raise Forbidden("Only a gas company's staff register its customers.")
+        if company_id is not None and company_id != principal.company_id:
+            raise NotFound(f"No gas company {company_id}.", code="organisation_not_found")
+        company = session.get(Organisation, principal.company_id)
+        assert company is not None
+    return register_customer(session, vault, company=company, created_by=principal.user, **data)
+
+
+def visible_customers(principal: Principal) -> Select[tuple[Customer]]:
+    """A select of the customers this caller may read.
+
+    Company staff: their company's. Bureaus and regulators: those of the gas companies in
+    their jurisdiction. System admins: all.
+    """
+    statement = select(Customer)
+    if principal.is_system_admin:
+        return statement
+    if principal.company_id is not None:
+        return statement.where(Customer.company_id == principal.company_id)
+    if principal.jurisdiction is not None:
+        companies = select(Organisation.id).where(
+            Organisation.kind == OrganisationKind.GAS_COMPANY,
+            Organisation.division_code.startswith(division_prefix(principal.jurisdiction)),
+        )
+        return statement.where(Customer.company_id.in_(companies))
+    return statement.where(false())
+
+
+def get_visible_customer(session: Session, principal: Principal, customer_id: int) -> Customer:
+    """One customer the caller may read; NotFound otherwise, so existence does not leak."""
+    customer = session.get(Customer, customer_id)
+    if customer is None or not principal.can_see_organisation(customer.company):
+        raise NotFound(f"No customer {customer_id}.", code="customer_not_found")
+    return customer
+
+
+def get_managed_customer(session: Session, principal: Principal, customer_id: int) -> Customer:
+    """One customer the caller may change: 404 if it cannot see it, 403 if read-only."""
+    customer = get_visible_customer(session, principal, customer_id)
+    if principal.is_system_admin:
+        return customer
+    if principal.company_id != customer.company_id or principal.role not in COMPANY_ROLES:
+        raise Forbidden("You may read this customer but not change it.")
+    return customer
+
+
+def filter_customers(
+    vault: PiiVault,
+    statement: Select[tuple[Customer]],
+    filters: dict[str, Any],
+) -> Select[tuple[Customer]]:
+    """Apply list filters. ``id_number`` is matched through its keyed hash, never decrypted."""
+    if "kind" in filters:
+        statement = statement.where(Customer.kind == filters["kind"])
+    if "catering" in filters:
+        statement = statement.where(Customer.is_catering == filters["catering"])
+    if "active" in filters:
+        statement = statement.where(Customer.active == filters["active"])
+    if "company_id" in filters:
+        statement = statement.where(Customer.company_id == filters["company_id"])
+    if "district" in filters:
+        try:
+            prefix = division_prefix(filters["district"])
+        except DomainError:
+            raise CustomerInvalid([problem("district", "division_code_invalid")]) from None
+        statement = statement.where(Customer.division_code.startswith(prefix))
+    if "q" in filters:
+        statement = statement.where(Customer.name.contains(filters["q"], autoescape=True))
+    if filters.get("credit_code"):
+        statement = statement.where(
+            Customer.credit_code == check_credit_code(filters["credit_code"])
+        )
+    if filters.get("id_number"):
+        number = check_id_number(filters["id_number"])
+        statement = statement.where(Customer.id_number_hash == id_number_hash(vault, number))
+    return statement.order_by(Customer.id)
+
+
+def update_customer(session: Session, customer: Customer, changes: dict[str, Any]) -> Customer:
+    """Change contact data, district, premises, responsible person or the active flag.
+
+    The kind, ID number and credit code never change: a different person or business is a
+    different customer.
+    """
+    clean = check_changes(changes, kind=customer.kind)
+    for field, value in clean.items():
+        setattr(customer, field, value)
+    session.flush()
+    return customer
+
+
+def reveal_id_number(
+    session: Session,
+    vault: PiiVault,
+    principal: Principal,
+    customer: Customer,
+    *,
+    reason: str,
+    request_ip: str | None = None,
+) -> tuple[str, IdNumberReveal]:
+    """Decrypt a customer's ID number for a person with the right, recording who, when, why.
+
+    Company admins of the customer's company and system admins only; a reason of at least
+    two characters is required. The record is flushed before the number is returned, so the
+    number is never shown unless the record is committed with it.
+    """
+    cleaned = (reason or "").strip()
+    if len(cleaned) < 2:
+        raise CustomerInvalid([problem("reason", "reveal_reason_required")])
+    user = principal.user
+    allowed = principal.is_system_admin or (
+        principal.role == Role.COMPANY_ADMIN and principal.company_id == customer.company_id
+    )
+    if user is None or not allowed:
+        raise Forbidden("Only the company's admins may see a full ID number.")
+    try:
+        number = vault.decrypt(customer.id_number_encrypted, purpose=ID_NUMBER_PURPOSE)
+    except DecryptionFailed as exc:
+        log.error("ID number of customer %s does not decrypt: %s", customer.id, exc)
+        raise RuntimeError("stored ID number does not decrypt") from None
+    reveal = IdNumberReveal(
+        customer_id=customer.id, user_id=user.id, user=user, reason=cleaned, request_ip=request_ip
+    )
+    session.add(reveal)
+    session.flush()
+    log.info("ID number of customer %s revealed to user %s", customer.id, user.id)
+    return number, reveal
+
+
+def reveals_of(customer: Customer) -> Select[tuple[IdNumberReveal]]:
+    """The reveal audit of one customer, newest first."""
+    return (
+        select(IdNumberReveal)
+        .where(IdNumberReveal.customer_id == customer.id)
+        .order_by(IdNumberReveal.revealed_at.desc(), IdNumberReveal.id.desc())
+    )
+
+
+def reencrypt_id_numbers(session: Session, vault: PiiVault, *, batch_size: int = 500) -> int:
+    """Re-encrypt every ID number stored under a key other than the current one.
+
+    Run after putting a new key first in CT_PII_KEYS; once it returns 0, the old key can be
+    dropped from the configuration. Returns how many were re-encrypted.
+    """
+    current_prefix = f"{FORMAT_VERSION}:{vault.current_key_id}:"
+    done = 0
+    while True:
+        batch = session.scalars(
+            select(Customer)
+            .where(Customer.id_number_encrypted.not_like(f"{current_prefix}%"))
+            .order_by(Customer.id)
+            .limit(batch_size)
+        ).all()
+        if not batch:
+            return done
+        for customer in batch:
+            number = vault.decrypt(customer.id_number_encrypted, purpose=ID_NUMBER_PURPOSE)
+            customer.id_number_encrypted = vault.encrypt(number, purpose=ID_NUMBER_PURPOSE)
+        session.flush()
+        done += len(batch)
