@@ -12,7 +12,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from cylinder_trace.config import load_settings
 from cylinder_trace.db import Database
-from cylinder_trace.web.api import Api, register_blueprints
+from cylinder_trace.web.api import Api, fix_spec_fields, register_blueprints
 from cylinder_trace.web.errors import handle_error, register_error_handlers
 
 SWAGGER_UI_ASSETS = "/api/docs/assets"
@@ -57,6 +57,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _manage_request_sessions(app)
 
     api = Api(app)
+    fix_spec_fields(api)
     _serve_swagger_ui_assets(app)
     register_error_handlers(app)
     register_blueprints(api, _blueprints())
@@ -84,6 +85,8 @@ def _blueprints() -> list[Any]:
     from cylinder_trace.devices.api import blp as devices
     from cylinder_trace.health.api import blp as health
     from cylinder_trace.organisations.api import blp as organisations
+    from cylinder_trace.scans.api import blp as scans
+    from cylinder_trace.scans.trace import blp as trace
     from cylinder_trace.users.api import blp as users
 
     return [
@@ -96,6 +99,8 @@ def _blueprints() -> list[Any]:
         cylinder_labels,
         labels,
         customers,
+        scans,
+        trace,
     ]
 
 
@@ -107,7 +112,7 @@ def _manage_request_sessions(app: Flask) -> None:
         session = g.get("db_session")
         if session is None:
             return response
-        if response.status_code >= 400:
+        if response.status_code >= 400 and not g.get("keep_changes_on_error"):
             session.rollback()
             return response
         try:

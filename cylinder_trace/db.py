@@ -175,6 +175,15 @@ def get_database() -> Database:
     return current_app.extensions["cylinder_trace.db"]
 
 
+def keep_changes_on_error() -> None:
+    """Commit this request's changes even though it answers with an error.
+
+    For the one case where a refusal must itself be recorded (a refused fill, for the
+    regulator) while the caller is told no.
+    """
+    g.keep_changes_on_error = True
+
+
 def get_session() -> Session:
     """The session of the current request, opened on first use."""
     session = g.get("db_session")

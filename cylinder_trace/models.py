@@ -6,6 +6,7 @@ from cylinder_trace.cylinders.models import Cylinder, CylinderInspection
 from cylinder_trace.db import Base
 from cylinder_trace.devices.models import Device
 from cylinder_trace.organisations.models import Organisation
+from cylinder_trace.scans.models import Scan, ScanChain
 from cylinder_trace.users.models import User
 
 __all__ = [
@@ -17,5 +18,7 @@ __all__ = [
     "Device",
     "IdNumberReveal",
     "Organisation",
+    "Scan",
+    "ScanChain",
     "User",
 ]

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic import command
@@ -21,7 +24,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cylinder_trace import create_app
 from cylinder_trace.config import normalise_database_url
+from cylinder_trace.cylinders.models import Cylinder
+from cylinder_trace.cylinders.services import CylinderInput, register_cylinder
 from cylinder_trace.db import Database, make_engine
+from cylinder_trace.domain.rules import RuleSettings
 from tests.world import World, build_world
 
 REPO = Path(__file__).resolve().parent.parent
@@ -116,3 +122,34 @@ def client(app: Flask, db_session: Session) -> FlaskClient:
 @pytest.fixture
 def world(db_session: Session) -> World:
     return build_world(db_session)
+
+
+@pytest.fixture
+def rules(app: Flask) -> RuleSettings:
+    return app.config["CT_SETTINGS"].rules
+
+
+@pytest.fixture
+def make_cylinder(db_session: Session, world: World, rules: RuleSettings):  # type: ignore[no-untyped-def]
+    """Register a cylinder of company A (or B) directly through the service."""
+
+    def make(code: str, company: str = "a", today: date | None = None, **fields: Any) -> Cylinder:
+        values: dict[str, Any] = {
+            "code": code,
+            "model": "YSP35.5",
+            "manufacturer": "重庆钢瓶厂",
+            "serial_no": f"SN-{code}",
+            "manufactured_on": date(2024, 3, 15),
+            "tare_kg": Decimal("16.40"),
+        }
+        values.update(fields)
+        return register_cylinder(
+            db_session,
+            CylinderInput(**values),
+            owner=world.orgs[company],
+            station=world.orgs[f"{company}_station"],
+            rules=rules,
+            today=today or date.today(),
+        )
+
+    return make

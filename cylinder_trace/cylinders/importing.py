@@ -31,6 +31,7 @@ from cylinder_trace.domain.errors import DomainError
 from cylinder_trace.domain.lifecycle import CylinderState
 from cylinder_trace.domain.rules import RuleSettings
 from cylinder_trace.organisations.models import Organisation
+from cylinder_trace.scans.registration import Registered, record_registrations
 from cylinder_trace.users.models import User
 
 CHUNK = 500
@@ -443,3 +444,13 @@ def _store_chunk(
     if new_rows:
         _bulk_insert(session, new_rows)
         report.created += len(new_rows)
+        codes = [row["code"] for row in new_rows]
+        found = session.execute(select(Cylinder.code, Cylinder.id).where(Cylinder.code.in_(codes)))
+        ids = dict(found.tuples().all())
+        record_registrations(
+            session,
+            [Registered(ids[r["code"]], r["code"], r["filling_station_id"]) for r in new_rows],
+            organisation_id=registered_by.organisation_id if registered_by else owner.id,
+            actor_user_id=registered_by.id if registered_by else None,
+            at=now,
+        )

@@ -60,6 +60,16 @@ class Cylinder(Base):
     )
     scrapped_at: Mapped[datetime | None]
     scrap_reason: Mapped[str | None] = mapped_column(String(300))
+    # Where the last accepted scan saw it, who holds it now (a delivery's buyer), and when
+    # the latest accepted scan happened: a scan older than that is a late one and replays.
+    location_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="RESTRICT")
+    )
+    holder_customer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="RESTRICT"), index=True
+    )
+    held_since: Mapped[datetime | None]
+    last_scan_at: Mapped[datetime | None]
 
     owner_company: Mapped[Organisation] = relationship(
         foreign_keys=[owner_company_id], lazy="joined", innerjoin=True

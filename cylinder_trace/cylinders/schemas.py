@@ -22,7 +22,6 @@ class CylinderCreateSchema(ma.Schema):
         places=2,
         as_string=True,
         validate=validate.Range(min=0, min_inclusive=False),
-        metadata={"minimum": 0, "exclusiveMinimum": True},
     )
     owner_company_id = ma.fields.Integer(
         load_default=None, metadata={"description": "System admins only; others: own company"}
@@ -65,6 +64,10 @@ class CylinderSchema(ma.Schema):
     lost = ma.fields.Boolean()
     overfilled = ma.fields.Boolean()
     underfilled = ma.fields.Boolean()
+    location_id = ma.fields.Integer(allow_none=True)
+    holder_customer_id = ma.fields.Integer(allow_none=True)
+    held_since = ma.fields.AwareDateTime(allow_none=True)
+    last_scan_at = ma.fields.AwareDateTime(allow_none=True)
     registered_at = ma.fields.AwareDateTime()
     scrapped_at = ma.fields.AwareDateTime(allow_none=True)
     scrap_reason = ma.fields.String(allow_none=True)

@@ -21,6 +21,7 @@ from cylinder_trace.domain.roles import OrganisationKind, Role
 from cylinder_trace.domain.rules import RuleSettings
 from cylinder_trace.labels.signing import CODE_RE
 from cylinder_trace.organisations.models import Organisation
+from cylinder_trace.scans.registration import Registered, record_registrations
 from cylinder_trace.users.models import User
 
 
@@ -222,6 +223,13 @@ def register_cylinder(
     )
     session.add(cylinder)
     session.flush()
+    record_registrations(
+        session,
+        [Registered(cylinder.id, code, station.id)],
+        organisation_id=registered_by.organisation_id if registered_by else owner.id,
+        actor_user_id=registered_by.id if registered_by else None,
+        at=cylinder.registered_at,
+    )
     return cylinder
 
 

@@ -56,6 +56,8 @@ class RuleSettings:
     check_interval_days: int
     cylinder_models: dict[str, CylinderModelSpec] = field(default_factory=dict)
     catering_checklist: tuple[ChecklistItem, ...] = ()
+    pre_fill_checklist: tuple[ChecklistItem, ...] = ()
+    post_fill_checklist: tuple[ChecklistItem, ...] = ()
 
     def model(self, name: str) -> CylinderModelSpec | None:
         """The model spec by its GB 5842 name (``YSP35.5``), or None if unknown."""
@@ -97,6 +99,15 @@ def _decimal(key: str, value: Any) -> Decimal:
     return number
 
 
+def _checklist(data: dict[str, Any], key: str) -> tuple[ChecklistItem, ...]:
+    items = tuple(
+        ChecklistItem(code=item["code"], zh=item["zh"], en=item["en"]) for item in data.get(key, [])
+    )
+    if len({item.code for item in items}) != len(items):
+        raise RulesError(f"{key} codes must be unique")
+    return items
+
+
 def parse_rules(data: dict[str, Any]) -> RuleSettings:
     """Build settings from the parsed content of a rules TOML file."""
     models: dict[str, CylinderModelSpec] = {}
@@ -128,6 +139,8 @@ def parse_rules(data: dict[str, Any]) -> RuleSettings:
         check_interval_days=_check_positive("check_interval_days", data.get("check_interval_days")),
         cylinder_models=models,
         catering_checklist=checklist,
+        pre_fill_checklist=_checklist(data, "pre_fill_checklist"),
+        post_fill_checklist=_checklist(data, "post_fill_checklist"),
     )
 
 

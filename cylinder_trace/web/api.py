@@ -8,6 +8,7 @@ responses in OpenAPI. A test asserts that every endpoint under /api/v1 has decla
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 from functools import wraps
 from typing import Any
 
@@ -32,6 +33,21 @@ class Api(flask_smorest.Api):
 
     def handle_http_exception(self, error):  # type: ignore[override]
         return handle_error(error)
+
+
+def _numeric_bounds(self: Any, field: Any, ret: dict[str, Any], **_: Any) -> dict[str, Any]:
+    # apispec serialises a Decimal field's Range bounds with the field, giving Decimals or
+    # (as_string) text, which JSON renders as "0.00"; OpenAPI wants numbers.
+    return {
+        key: float(ret[key])
+        for key in ("minimum", "maximum")
+        if isinstance(ret.get(key), Decimal | str)
+    }
+
+
+def fix_spec_fields(api: Api) -> None:
+    """Corrections to how apispec describes some marshmallow fields."""
+    api.ma_plugin.converter.add_attribute_function(_numeric_bounds)
 
 
 def bearer_token() -> str | None:

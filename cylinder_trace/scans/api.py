@@ -1,0 +1,190 @@
+"""/api/v1/scans: record scans one by one or in offline batches; ask before filling."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import marshmallow as ma
+from flask import current_app
+from flask.views import MethodView
+
+from cylinder_trace.customers.crypto import pii_vault
+from cylinder_trace.cylinders.labels import label_signer
+from cylinder_trace.db import get_session, keep_changes_on_error, utcnow
+from cylinder_trace.domain.errors import Conflict, DomainError
+from cylinder_trace.domain.roles import Role
+from cylinder_trace.scans import services
+from cylinder_trace.scans.context import ScanContext
+from cylinder_trace.scans.fill_check import fill_check
+from cylinder_trace.scans.schemas import (
+    MAX_BATCH,
+    BatchResultSchema,
+    FillCheckResultSchema,
+    FillCheckSchema,
+    ScanBatchSchema,
+    ScanCreateSchema,
+    ScanSchema,
+)
+from cylinder_trace.web.api import DEVICE, Blueprint, current_principal
+from cylinder_trace.web.errors import error_response
+
+blp = Blueprint("scans", __name__, url_prefix="/scans", description="Scans of cylinders.")
+
+SCANNERS = (
+    Role.STATION_OPERATOR,
+    Role.DELIVERY_STAFF,
+    Role.COMPANY_ADMIN,
+    Role.SYSTEM_ADMIN,
+    DEVICE,
+)
+
+
+def scan_context() -> ScanContext:
+    settings = current_app.config["CT_SETTINGS"]
+    now = utcnow()
+    return ScanContext(
+        principal=current_principal(),
+        rules=settings.rules,
+        signer=label_signer(),
+        vault=pii_vault(),
+        now=now,
+        today=now.astimezone(settings.time_zone).date(),
+        tz=settings.time_zone,
+    )
+
+
+def _check_clock(item: dict[str, Any], now: datetime) -> None:
+    # A handheld clock may run a little fast; an hour ahead is a broken clock.
+    if (item["occurred_at"] - now).total_seconds() > 3600:
+        raise DomainError(
+            "occurred_at is more than an hour in the future: check the device clock.",
+            code="occurred_at_in_future",
+        )
+
+
+@blp.route("")
+class Scans(MethodView):
+    @blp.access(*SCANNERS)
+    @blp.arguments(ScanCreateSchema)
+    @blp.response(201, ScanSchema)
+    @blp.alt_response(200, schema=ScanSchema, description="A repeat of a stored scan")
+    @blp.alt_response(409, response="CONFLICT")
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    def post(self, item: dict[str, Any]) -> Any:
+        """Record one scan, checked before the act
+
+        A scan that breaks a rule is refused with a stable code (422) and changes nothing,
+        except that the refusal itself is recorded. Sending the same event_id again answers
+        the same result; the same event_id with other content is a conflict (409).
+        """
+        ctx = scan_context()
+        _check_clock(item, ctx.now)
+        result = services.record_scans(get_session(), ctx, [item], interactive=True)[0]
+        if result.code == "event_id_conflict":
+            raise Conflict(
+                result.message or "", code="event_id_conflict", details={"scan_id": result.scan_id}
+            )
+        status = result.original_status or result.status
+        if status == "rejected":
+            keep_changes_on_error()
+            return error_response(
+                422,
+                result.code or "scan_refused",
+                result.message or "Refused.",
+                {
+                    "scan_id": result.scan_id,
+                    "event_id": result.event_id,
+                    "duplicate": result.status == services.DUPLICATE,
+                },
+            )
+        scan = get_session().get(services.Scan, result.scan_id)
+        return scan, 200 if result.status == services.DUPLICATE else 201
+
+
+@blp.route("/batch")
+class ScanBatch(MethodView):
+    @blp.access(*SCANNERS)
+    @blp.arguments(ScanBatchSchema)
+    @blp.response(200, BatchResultSchema)
+    def post(self, batch: dict[str, Any]) -> Any:
+        """Upload up to 1,000 scans from an offline handheld
+
+        Each item gets its own result: accepted, accepted_with_violation (stored and
+        flagged for review), rejected (with a code), or duplicate (already stored; the
+        original result is repeated). One bad item never loses the others.
+        """
+        raw = batch["scans"]
+        if len(raw) > MAX_BATCH:
+            raise DomainError(
+                f"A batch holds at most {MAX_BATCH} scans; this one has {len(raw)}.",
+                code="batch_too_large",
+                details={"max": MAX_BATCH, "given": len(raw)},
+            )
+        ctx = scan_context()
+        schema = ScanCreateSchema()
+        valid: list[dict[str, Any]] = []
+        positions: list[int] = []
+        answers: list[dict[str, Any] | None] = [None] * len(raw)
+        for index, item in enumerate(raw):
+            try:
+                loaded = schema.load(item)
+                _check_clock(loaded, ctx.now)
+            except ma.ValidationError as error:
+                answers[index] = _invalid(
+                    index,
+                    item,
+                    "validation_error",
+                    "The scan has invalid fields.",
+                    {"fields": error.messages},
+                )
+                continue
+            except DomainError as error:
+                answers[index] = _invalid(index, item, error.code, error.message, None)
+                continue
+            valid.append(loaded)
+            positions.append(index)
+        for position, result in zip(
+            positions,
+            services.record_scans(get_session(), ctx, valid, interactive=False),
+            strict=True,
+        ):
+            answers[position] = {
+                "index": position,
+                "event_id": result.event_id,
+                "status": result.status,
+                "code": result.code,
+                "message": result.message,
+                "original_status": result.original_status,
+                "scan_id": result.scan_id,
+            }
+        counts: dict[str, int] = {}
+        for answer in answers:
+            counts[answer["status"]] = counts.get(answer["status"], 0) + 1  # type: ignore[index]
+        return {"results": answers, "counts": counts}
+
+
+def _invalid(index: int, item: Any, code: str, message: str, details: Any) -> dict[str, Any]:
+    event_id = item.get("event_id") if isinstance(item, dict) else None
+    return {
+        "index": index,
+        "event_id": event_id if isinstance(event_id, str) else None,
+        "status": "rejected",
+        "code": code,
+        "message": message,
+        "details": details,
+    }
+
+
+@blp.route("/fill-check")
+class FillCheck(MethodView):
+    @blp.access(Role.STATION_OPERATOR, Role.COMPANY_ADMIN, DEVICE)
+    @blp.arguments(FillCheckSchema)
+    @blp.response(200, FillCheckResultSchema)
+    def post(self, query: dict[str, Any]) -> Any:
+        """May this cylinder be filled here, now? (GB/T 38059: the scale asks before opening)
+
+        Records nothing. The answer lists every reason that forbids the fill, most
+        fundamental first.
+        """
+        return fill_check(get_session(), scan_context(), query)

@@ -1,0 +1,140 @@
+"""Tamper evidence: each scan's hash covers its immutable fields and the previous record.
+
+One chain per scanned code (``chain_key``); ``scan_chains`` keeps each chain's length and
+last hash, so removing the newest record is noticed as surely as editing an old one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cylinder_trace.scans.models import Scan, ScanChain
+
+HASHED_FIELDS = (
+    "event_id",
+    "content_hash",
+    "kind",
+    "outcome",
+    "scanned",
+    "chain_key",
+    "seq",
+    "cylinder_id",
+    "occurred_at",
+    "received_at",
+    "actor_user_id",
+    "device_id",
+    "organisation_id",
+    "site_id",
+    "latitude",
+    "longitude",
+    "customer_id",
+    "data",
+    "interactive",
+    "result",
+    "result_code",
+    "prev_hash",
+)
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if isinstance(value, Decimal | float):
+        return f"{Decimal(str(value)):.6f}"
+    if hasattr(value, "value"):  # enums
+        return value.value
+    if value is None or isinstance(value, bool | int | str | dict | list):
+        return value
+    return str(value)
+
+
+def record_hash(fields: dict[str, Any]) -> str:
+    """SHA-256 over the canonical JSON of a record's immutable fields."""
+    canonical = {name: _canonical(fields.get(name)) for name in HASHED_FIELDS}
+    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def link(fields: dict[str, Any], chain: ScanChain | None) -> tuple[dict[str, Any], ScanChain]:
+    """Give a new record its place in the chain (seq, prev_hash, record_hash).
+
+    Returns the completed fields and the chain head, new or moved on; the caller adds them.
+    """
+    fields["seq"] = 1 if chain is None else chain.length + 1
+    fields["prev_hash"] = None if chain is None else chain.head_hash
+    fields["record_hash"] = record_hash(fields)
+    if chain is None:
+        chain = ScanChain(chain_key=fields["chain_key"], length=1, head_hash=fields["record_hash"])
+    else:
+        chain.length = fields["seq"]
+        chain.head_hash = fields["record_hash"]
+    return fields, chain
+
+
+@dataclass(frozen=True, slots=True)
+class ChainProblem:
+    """One record that was altered or removed, named so a person can find it."""
+
+    chain_key: str
+    seq: int
+    problem: str  # "altered", "removed", "relinked"
+    scan_id: int | None = None
+    event_id: str | None = None
+
+    def __str__(self) -> str:
+        who = f"scan {self.scan_id} (event {self.event_id})" if self.scan_id else "a record"
+        return f"{self.chain_key} #{self.seq}: {who} {self.problem}"
+
+
+def _scans_by_chain(session: Session) -> Iterator[Scan]:
+    statement = select(Scan).order_by(Scan.chain_key, Scan.seq).execution_options(yield_per=2000)
+    yield from session.scalars(statement)
+
+
+def verify_chains(session: Session) -> tuple[int, list[ChainProblem]]:
+    """Check every chain; return the number of records checked and every problem found."""
+    heads = {chain.chain_key: chain for chain in session.scalars(select(ScanChain))}
+    problems: list[ChainProblem] = []
+    checked = 0
+    key: str | None = None
+    expected_seq = 1
+    previous_hash: str | None = None
+
+    def close_chain(chain_key: str, last_seq: int, last_hash: str | None) -> None:
+        head = heads.pop(chain_key, None)
+        if head is None:
+            return
+        for missing in range(last_seq + 1, head.length + 1):
+            problems.append(ChainProblem(chain_key, missing, "removed"))
+        if head.length == last_seq and head.head_hash != last_hash:
+            problems.append(ChainProblem(chain_key, last_seq, "altered"))
+
+    for scan in _scans_by_chain(session):
+        checked += 1
+        if scan.chain_key != key:
+            if key is not None:
+                close_chain(key, expected_seq - 1, previous_hash)
+            key, expected_seq, previous_hash = scan.chain_key, 1, None
+        for missing in range(expected_seq, scan.seq):
+            problems.append(ChainProblem(key, missing, "removed"))
+        fields = {name: getattr(scan, name) for name in HASHED_FIELDS}
+        if record_hash(fields) != scan.record_hash:
+            problems.append(ChainProblem(key, scan.seq, "altered", scan.id, str(scan.event_id)))
+        elif scan.prev_hash != previous_hash and scan.seq == expected_seq:
+            problems.append(ChainProblem(key, scan.seq, "relinked", scan.id, str(scan.event_id)))
+        expected_seq = scan.seq + 1
+        previous_hash = scan.record_hash
+    if key is not None:
+        close_chain(key, expected_seq - 1, previous_hash)
+    for chain_key, head in heads.items():  # chains whose every record is gone
+        problems += [ChainProblem(chain_key, seq, "removed") for seq in range(1, head.length + 1)]
+    return checked, problems

@@ -1,0 +1,44 @@
+"""What recording scans needs from its surroundings, gathered once per request or command."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from cylinder_trace.auth.principal import Principal
+from cylinder_trace.customers.crypto import PiiVault
+from cylinder_trace.domain.rules import RuleSettings
+from cylinder_trace.labels.signing import LabelSigner
+
+
+@dataclass(frozen=True, slots=True)
+class ScanContext:
+    principal: Principal
+    rules: RuleSettings
+    signer: LabelSigner
+    vault: PiiVault
+    now: datetime
+    today: date  # business date (China)
+    tz: ZoneInfo
+
+    def content_hash(self, item: dict[str, Any]) -> str:
+        """A keyed hash of what the scanner sent, to tell a retry from a different scan.
+
+        Keyed, because an item may carry a buyer's ID number: a plain hash of it could be
+        reversed by trying every possible number.
+        """
+        text = json.dumps(item, sort_keys=True, separators=(",", ":"), default=str)
+        return self.vault.lookup_hash(text, purpose="scans.content")
+
+
+def plain_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def keyed(key: bytes, text: str) -> str:
+    return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()

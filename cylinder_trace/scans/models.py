@@ -1,0 +1,112 @@
+"""The Scan record (append-only, hash-chained per cylinder) and the chain heads."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cylinder_trace.db import Base, EnumText, enum_check
+from cylinder_trace.domain.lifecycle import Outcome, ScanKind
+
+
+class ScanResult(StrEnum):
+    """What the service answered when the scan arrived; never changed afterwards."""
+
+    ACCEPTED = "accepted"
+    ACCEPTED_WITH_VIOLATION = "accepted_with_violation"
+    REJECTED = "rejected"
+
+
+# BigInteger ids on PostgreSQL; SQLite only auto-increments an INTEGER PRIMARY KEY.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Scan(Base):
+    """One scan as the scanner reported it and as the service judged it.
+
+    Append-only: the immutable fields are hashed, each record's hash covers the previous
+    record of the same chain (one chain per scanned code), so an edited or deleted record
+    is found by ``verify_chains``. ``review_code`` is the one field that changes later: a
+    late offline scan can make an earlier one inconsistent, and that is flagged there.
+    """
+
+    __tablename__ = "scans"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[ScanKind] = mapped_column(EnumText(ScanKind))
+    outcome: Mapped[Outcome | None] = mapped_column(EnumText(Outcome))
+    # What was scanned (a code or a whole QR payload), and the cylinder it named, if any.
+    scanned: Mapped[str] = mapped_column(String(300))
+    chain_key: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int]
+    cylinder_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cylinders.id", ondelete="RESTRICT"), index=True
+    )
+    occurred_at: Mapped[datetime]
+    received_at: Mapped[datetime]
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id", ondelete="RESTRICT"))
+    # The caller's organisation, and the site where the scan happened (station, supply point).
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="RESTRICT")
+    )
+    site_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
+    )
+    latitude: Mapped[float | None] = mapped_column(Numeric(9, 6))
+    longitude: Mapped[float | None] = mapped_column(Numeric(9, 6))
+    customer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="RESTRICT"), index=True
+    )
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    interactive: Mapped[bool]
+    result: Mapped[ScanResult] = mapped_column(EnumText(ScanResult))
+    result_code: Mapped[str | None] = mapped_column(String(64))
+    result_message: Mapped[str | None] = mapped_column(String(300))
+    review_code: Mapped[str | None] = mapped_column(String(64))
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    record_hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (
+        UniqueConstraint("chain_key", "seq"),
+        enum_check("kind", ScanKind),
+        enum_check("outcome", Outcome),
+        enum_check("result", ScanResult),
+        CheckConstraint("seq >= 1", name="seq_positive"),
+        CheckConstraint(
+            "(result = 'accepted') = (result_code IS NULL)", name="result_code_iff_not_accepted"
+        ),
+        Index("ix_scans_cylinder_occurred", "cylinder_id", "occurred_at"),
+        Index("ix_scans_site_kind_occurred", "site_id", "kind", "occurred_at"),
+        Index("ix_scans_result_received", "result", "received_at"),
+    )
+
+
+class ScanChain(Base):
+    """The head of one chain: its length and last hash, so a removed tail is noticed too."""
+
+    __tablename__ = "scan_chains"
+
+    chain_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    length: Mapped[int]
+    head_hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (CheckConstraint("length >= 1", name="length_positive"),)
