@@ -23,7 +23,8 @@ $(VENV)/.installed: pyproject.toml
 system-deps:
 	@missing=""; \
 	for package in $(SYSTEM_PACKAGES); do \
-		dpkg -s $$package >/dev/null 2>&1 || missing="$$missing $$package"; \
+		[ "$$(dpkg-query -W -f='$${Status}' $$package 2>/dev/null)" = "install ok installed" ] \
+			|| missing="$$missing $$package"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
