@@ -61,6 +61,7 @@ class ItemResult:
     scan_id: int | None = None
     details: dict[str, Any] | None = None
     scan: Scan | None = field(default=None, repr=False)
+    record: dict[str, Any] | None = field(default=None, repr=False)
 
 
 @dataclass(slots=True)
@@ -248,7 +249,7 @@ def record_scans(
             interactive,
             fresh,
         )
-        fields = result.details.pop("_fields")  # type: ignore[union-attr]
+        fields = result.record
         head = heads.get(fields["chain_key"]) or new_heads.get(fields["chain_key"])
         fields, head = chains.link(fields, head)
         if fields["seq"] == 1:
@@ -258,17 +259,12 @@ def record_scans(
     if new_heads:
         session.add_all(new_heads.values())
     if rows:
-        session.execute(insert(Scan), rows)
-        ids = dict(
-            session.execute(
-                select(Scan.event_id, Scan.id).where(
-                    Scan.event_id.in_([r["event_id"] for r in rows])
-                )
-            ).all()
-        )
+        # RETURNING gives the new ids in the same round trip (insertmanyvalues batches it).
+        inserted = session.execute(insert(Scan).returning(Scan.event_id, Scan.id), rows)
+        ids = dict(inserted.tuples().all())
         for result in results:
-            if result is not None and result.scan_id is None and result.event_id is not None:
-                result.scan_id = ids.get(uuid.UUID(result.event_id))
+            if result is not None and result.scan_id is None and result.record is not None:
+                result.scan_id = result.record["id"] = ids[result.record["event_id"]]
     session.flush()
     _answer_repeats_in_batch(items, hashes, first_seen, results)
     return results  # type: ignore[return-value]
@@ -365,9 +361,7 @@ def _record_one(
 
     def finish(result: ScanResult, code: str | None, message: str | None) -> ItemResult:
         fields.update(result=result, result_code=code, result_message=message)
-        return ItemResult(
-            index, str(item["event_id"]), result.value, code, message, details={"_fields": fields}
-        )
+        return ItemResult(index, str(item["event_id"]), result.value, code, message, record=fields)
 
     try:
         site = _site(session, ctx, item)

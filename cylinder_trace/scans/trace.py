@@ -175,6 +175,7 @@ class CylinderWhereabouts(MethodView):
 
 
 class ScanQuerySchema(ma.Schema):
+    company_id = ma.fields.Integer(metadata={"description": "Scans of this company's cylinders"})
     site_id = ma.fields.Integer()
     kind = ma.fields.Enum(ScanKind, by_value=True)
     day = ma.fields.Date(metadata={"description": "A business day (China time)"})
@@ -187,6 +188,9 @@ class ScanQuerySchema(ma.Schema):
 
 
 def filter_scans(statement: Select[tuple[Scan]], filters: dict[str, Any]) -> Select[tuple[Scan]]:
+    if filters.get("company_id") is not None:
+        owned = select(Cylinder.id).where(Cylinder.owner_company_id == filters["company_id"])
+        statement = statement.where(Scan.cylinder_id.in_(owned))
     if filters.get("site_id") is not None:
         statement = statement.where(Scan.site_id == filters["site_id"])
     if filters.get("kind") is not None:

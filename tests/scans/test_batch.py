@@ -167,3 +167,23 @@ def test_more_than_1000_scans_is_a_clear_error(
     assert_error(response, 422, "batch_too_large")
     assert response.get_json()["details"] == {"max": 1000, "given": 1001}
     assert rows(db_session) == []
+
+
+def test_bureau_sees_flagged_and_refused_deliveries_per_company(
+    client: FlaskClient, world: World, cylinder, db_session: Session
+) -> None:  # type: ignore[no-untyped-def]
+    for body in (fill(CODE, 1), scan("dispatch", CODE, 2, vehicle_plate="渝A12345")):
+        client.post("/api/v1/scans", json=body, headers=world.auth("a_operator"))
+    refused = scan("deliver", CODE, 3, buyer={"customer_id": 777})
+    client.post("/api/v1/scans", json=refused, headers=world.auth("a_courier"))
+    flagged = scan("deliver", CODE, 4, buyer={"customer_id": 778})
+    upload(client, world, [flagged])
+    query = f"/api/v1/scans?kind=deliver&needs_review=true&company_id={world.orgs['a'].id}"
+    seen = client.get(query, headers=world.auth("dazu_reviewer")).get_json()
+    assert [(s["event_id"], s["result"], s["result_code"]) for s in seen] == [
+        (refused["event_id"], "rejected", "buyer_not_registered"),
+        (flagged["event_id"], "accepted_with_violation", "unregistered_buyer"),
+    ]
+    assert client.get(query, headers=world.auth("yubei_reviewer")).get_json() == []
+    other = f"/api/v1/scans?kind=deliver&needs_review=true&company_id={world.orgs['b'].id}"
+    assert client.get(other, headers=world.auth("city_regulator")).get_json() == []
