@@ -58,6 +58,27 @@ def check_items(items: dict[str, bool] | None, required: list[str]) -> bool | No
     return all(items.get(code) is True for code in required) and all(items.values())
 
 
+def cylinder_facts(
+    cylinder: Cylinder, *, label_valid: bool, pre_fill_check_passed: bool | None
+) -> fill.CylinderFacts:
+    """What the fill rules need to know about a registered cylinder.
+
+    The stored due and scrap dates are passed as overrides: they already include the
+    cylinder's own record, so the rules must not recompute them from the intervals.
+    """
+    return fill.CylinderFacts(
+        owner_company_id=cylinder.owner_company_id,
+        manufactured_on=cylinder.manufactured_on,
+        last_inspected_on=cylinder.last_inspected_on,
+        inspection_due_override=cylinder.next_inspection_due,
+        scrap_date_override=cylinder.scrap_date,
+        scrapped=cylinder.is_scrapped,
+        stopped=cylinder.stopped,
+        label_valid=label_valid,
+        pre_fill_check_passed=pre_fill_check_passed,
+    )
+
+
 def judge_fill(
     cylinder: Cylinder,
     scan: Any,
@@ -69,17 +90,7 @@ def judge_fill(
     """TSG 23 / GB 17267: may it be filled, and is the net mass within tolerance?"""
     judgement = Judgement()
     pre = check_items(scan.pre_fill_check, [item.code for item in rules.pre_fill_checklist])
-    facts = fill.CylinderFacts(
-        owner_company_id=cylinder.owner_company_id,
-        manufactured_on=cylinder.manufactured_on,
-        last_inspected_on=cylinder.last_inspected_on,
-        inspection_due_override=cylinder.next_inspection_due,
-        scrap_date_override=cylinder.scrap_date,
-        scrapped=cylinder.is_scrapped,
-        stopped=cylinder.stopped,
-        label_valid=label_valid,
-        pre_fill_check_passed=pre,
-    )
+    facts = cylinder_facts(cylinder, label_valid=label_valid, pre_fill_check_passed=pre)
     for code in fill.fill_refusals(facts, station_company_id, today, rules):
         judgement.add(code)
     if scan.gross_kg is not None:

@@ -13,7 +13,7 @@ from cylinder_trace.domain.roles import OrganisationKind
 from cylinder_trace.labels.signing import LabelInvalid
 from cylinder_trace.organisations.models import Organisation
 from cylinder_trace.scans.context import ScanContext
-from cylinder_trace.scans.evaluate import MESSAGES
+from cylinder_trace.scans.evaluate import MESSAGES, cylinder_facts
 
 
 def _reasons(codes: list[str]) -> list[dict[str, str]]:
@@ -49,17 +49,8 @@ def fill_check(session: Session, ctx: ScanContext, query: dict[str, Any]) -> dic
     elif station.company_id != ctx.principal.company_id and not ctx.principal.is_system_admin:
         codes = ["station_required"]
     else:
-        facts = fill.CylinderFacts(
-            owner_company_id=cylinder.owner_company_id,
-            manufactured_on=cylinder.manufactured_on,
-            last_inspected_on=cylinder.last_inspected_on,
-            inspection_due_override=cylinder.next_inspection_due,
-            scrap_date_override=cylinder.scrap_date,
-            scrapped=cylinder.is_scrapped,
-            stopped=cylinder.stopped,
-            label_valid=label_valid,
-            pre_fill_check_passed=True,
-        )
+        # The pre-fill check is recorded with the fill itself; here it is assumed done.
+        facts = cylinder_facts(cylinder, label_valid=label_valid, pre_fill_check_passed=True)
         codes = fill.fill_refusals(facts, station.company_id, ctx.today, ctx.rules)
     visible = cylinder is not None and cylinder.owner_company_id == ctx.principal.company_id
     return {
