@@ -236,31 +236,39 @@ def record_scans(
     new_heads: dict[str, ScanChain] = {}
     rows: list[dict[str, Any]] = []
     fresh: dict[int, list] = {}
-    for index in pending:
-        item, target = items[index], targets[index]
-        result = _record_one(
-            session,
-            ctx,
-            index,
-            item,
-            hashes[index],
-            target,
-            cylinders.get(target.code or ""),
-            interactive,
-            fresh,
-        )
-        fields = result.record
-        head = heads.get(fields["chain_key"]) or new_heads.get(fields["chain_key"])
-        fields, head = chains.link(fields, head)
-        if fields["seq"] == 1:
-            new_heads[head.chain_key] = head
-        rows.append(fields)
-        results[index] = result
+    # No autoflush inside the loop: each customer lookup would otherwise flush every
+    # cylinder changed so far, one UPDATE each.
+    with session.no_autoflush:
+        for index in pending:
+            item, target = items[index], targets[index]
+            result = _record_one(
+                session,
+                ctx,
+                index,
+                item,
+                hashes[index],
+                target,
+                cylinders.get(target.code or ""),
+                interactive,
+                fresh,
+            )
+            fields = result.record
+            head = heads.get(fields["chain_key"]) or new_heads.get(fields["chain_key"])
+            fields, head = chains.link(fields, head)
+            if fields["seq"] == 1:
+                new_heads[head.chain_key] = head
+            rows.append(fields)
+            results[index] = result
     if new_heads:
         session.add_all(new_heads.values())
     if rows:
         # RETURNING gives the new ids in the same round trip (insertmanyvalues batches it).
-        inserted = session.execute(insert(Scan).returning(Scan.event_id, Scan.id), rows)
+        # render_nulls keeps it one statement: rows differ in which columns are NULL.
+        inserted = session.execute(
+            insert(Scan).returning(Scan.event_id, Scan.id),
+            rows,
+            execution_options={"render_nulls": True},
+        )
         ids = dict(inserted.tuples().all())
         for result in results:
             if result is not None and result.scan_id is None and result.record is not None:
