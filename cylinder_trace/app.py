@@ -78,6 +78,7 @@ def _serve_swagger_ui_assets(app: Flask) -> None:
 
 def _blueprints() -> list[Any]:
     from cylinder_trace.auth.api import blp as auth
+    from cylinder_trace.catering.api import blp as catering
     from cylinder_trace.customers.api import blp as customers
     from cylinder_trace.cylinders.api import blp as cylinders
     from cylinder_trace.cylinders.label_api import blp as cylinder_labels
@@ -99,6 +100,7 @@ def _blueprints() -> list[Any]:
         cylinder_labels,
         labels,
         customers,
+        catering,
         scans,
         trace,
     ]

@@ -1,6 +1,12 @@
 """Every model module, imported once so that ``Base.metadata`` knows all tables (Alembic)."""
 
 from cylinder_trace.auth.models import ApiToken
+from cylinder_trace.catering.models import (
+    CateringCheck,
+    CateringCheckFile,
+    CateringCheckItem,
+    CateringHazard,
+)
 from cylinder_trace.customers.models import Customer, IdNumberReveal
 from cylinder_trace.cylinders.models import Cylinder, CylinderInspection
 from cylinder_trace.db import Base
@@ -12,6 +18,10 @@ from cylinder_trace.users.models import User
 __all__ = [
     "ApiToken",
     "Base",
+    "CateringCheck",
+    "CateringCheckFile",
+    "CateringCheckItem",
+    "CateringHazard",
     "Customer",
     "Cylinder",
     "CylinderInspection",

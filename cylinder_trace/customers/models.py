@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cylinder_trace.db import Base, EnumText, digits_check, enum_check, utcnow
@@ -28,6 +38,19 @@ class PremisesType(StrEnum):
     SHOP = "shop"
     FACTORY = "factory"
     OTHER = "other"
+
+
+class CylinderStorage(StrEnum):
+    """Where a catering user keeps its cylinders (the checklist's basement/dining-area rules)."""
+
+    DEDICATED_ROOM = "dedicated_room"
+    BASEMENT = "basement"
+    FLOOR = "floor"
+    DINING_AREA = "dining_area"
+
+
+# The predicate of the catering review's partial indexes: the active catering users.
+_CATERING = "is_catering AND active"
 
 
 class Customer(Base):
@@ -73,6 +96,23 @@ class Customer(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
 
+    # Catering users (cylinder_trace.catering): safety equipment, NULL while not yet recorded.
+    leak_alarm_installed: Mapped[bool | None]
+    leak_alarm_working: Mapped[bool | None]
+    leak_alarm_tested_on: Mapped[date | None] = mapped_column(Date)
+    hose_metal: Mapped[bool | None]
+    self_closing_valve: Mapped[bool | None]
+    cylinder_storage: Mapped[CylinderStorage | None] = mapped_column(EnumText(CylinderStorage))
+    cylinders_on_site: Mapped[int | None]
+    kg_on_site: Mapped[Decimal | None] = mapped_column(Numeric(7, 1))
+    # Check status, kept by cylinder_trace.catering.services in the check's own transaction:
+    # the last counted check (nobody-home visits excluded), the last visit of any kind, and
+    # the open hazards (how many, earliest deadline), so lists filter and sort in SQL.
+    last_check_at: Mapped[datetime | None]
+    last_visit_at: Mapped[datetime | None]
+    open_hazard_count: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    next_hazard_deadline: Mapped[date | None] = mapped_column(Date)
+
     company: Mapped[Organisation] = relationship(lazy="joined", innerjoin=True)
 
     __table_args__ = (
@@ -109,6 +149,69 @@ class Customer(Base):
         ),
         # Persons have no credit code, and NULLs never clash, so a plain constraint is enough.
         UniqueConstraint("company_id", "credit_code"),
+        enum_check("cylinder_storage", CylinderStorage),
+        CheckConstraint(
+            "leak_alarm_installed IS TRUE"
+            " OR (leak_alarm_working IS NOT TRUE AND leak_alarm_tested_on IS NULL)",
+            name="leak_alarm_needs_alarm",
+        ),
+        CheckConstraint(
+            "(cylinders_on_site IS NULL OR cylinders_on_site >= 0)"
+            " AND (kg_on_site IS NULL OR kg_on_site >= 0)",
+            name="on_site_not_negative",
+        ),
+        CheckConstraint("open_hazard_count >= 0", name="open_hazard_count_not_negative"),
+        CheckConstraint(
+            "(open_hazard_count = 0) = (next_hazard_deadline IS NULL)", name="hazard_deadline"
+        ),
+        CheckConstraint(
+            "last_check_at IS NULL"
+            " OR (last_visit_at IS NOT NULL AND last_visit_at >= last_check_at)",
+            name="check_is_a_visit",
+        ),
+        # The catering review (cylinder_trace.catering): due/overdue lists by district,
+        # company or the whole jurisdiction, ordered by last check, their counts, and the
+        # summary grouped by (district, company) in index order; the INCLUDEd columns let
+        # PostgreSQL count and group from the index alone.
+        Index(
+            "ix_customers_catering_division_company_last_check",
+            "division_code",
+            "company_id",
+            "last_check_at",
+            postgresql_include=["open_hazard_count", "next_hazard_deadline"],
+            sqlite_where=text(_CATERING),
+            postgresql_where=text(_CATERING),
+        ),
+        Index(
+            "ix_customers_catering_company_last_check",
+            "company_id",
+            "last_check_at",
+            postgresql_include=["division_code", "open_hazard_count", "next_hazard_deadline"],
+            sqlite_where=text(_CATERING),
+            postgresql_where=text(_CATERING),
+        ),
+        Index(
+            "ix_customers_catering_last_check",
+            "last_check_at",
+            # Not company_id: the summary must use the (district, company) index above.
+            postgresql_include=["division_code", "next_hazard_deadline"],
+            sqlite_where=text(_CATERING),
+            postgresql_where=text(_CATERING),
+        ),
+        # Users with open hazards, by earliest deadline: the past-deadline lists and counts.
+        Index(
+            "ix_customers_catering_hazard_deadline",
+            "next_hazard_deadline",
+            postgresql_include=["company_id", "division_code", "id"],
+            sqlite_where=text(f"{_CATERING} AND next_hazard_deadline IS NOT NULL"),
+            postgresql_where=text(f"{_CATERING} AND next_hazard_deadline IS NOT NULL"),
+        ),
+        Index(
+            "ix_customers_catering_name",
+            "name",
+            sqlite_where=text(_CATERING),
+            postgresql_where=text(_CATERING),
+        ),
     )
 
     def __repr__(self) -> str:

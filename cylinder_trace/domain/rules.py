@@ -58,6 +58,13 @@ class RuleSettings:
     catering_checklist: tuple[ChecklistItem, ...] = ()
     pre_fill_checklist: tuple[ChecklistItem, ...] = ()
     post_fill_checklist: tuple[ChecklistItem, ...] = ()
+    # Catering hazards: days to fix a failed checklist item, by item code, else the default.
+    hazard_deadline_days: int = 7
+    catering_hazard_deadlines: dict[str, int] = field(default_factory=dict)
+
+    def hazard_deadline_for(self, item_code: str) -> int:
+        """Days allowed to fix a hazard found on this catering checklist item."""
+        return self.catering_hazard_deadlines.get(item_code, self.hazard_deadline_days)
 
     def model(self, name: str) -> CylinderModelSpec | None:
         """The model spec by its GB 5842 name (``YSP35.5``), or None if unknown."""
@@ -141,7 +148,20 @@ def parse_rules(data: dict[str, Any]) -> RuleSettings:
         catering_checklist=checklist,
         pre_fill_checklist=_checklist(data, "pre_fill_checklist"),
         post_fill_checklist=_checklist(data, "post_fill_checklist"),
+        hazard_deadline_days=_check_positive(
+            "hazard_deadline_days", data.get("hazard_deadline_days", 7)
+        ),
+        catering_hazard_deadlines=_catering_hazard_deadlines(data),
     )
+
+
+def _catering_hazard_deadlines(data: dict[str, Any]) -> dict[str, int]:
+    """``deadline_days`` of each catering checklist item that sets one."""
+    return {
+        item["code"]: _check_positive(f"{item['code']}.deadline_days", item["deadline_days"])
+        for item in data.get("catering_checklist", [])
+        if "deadline_days" in item
+    }
 
 
 def load_rules(path: str | Path | None = None) -> RuleSettings:

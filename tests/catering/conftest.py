@@ -1,0 +1,21 @@
+"""A clock the catering API reads, set by each test."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import pytest
+
+from cylinder_trace.catering import api
+
+
+@pytest.fixture
+def now(monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime], None]:
+    """Call ``now(instant)`` to make the catering API believe it is ``instant``."""
+
+    def set_now(instant: datetime) -> None:
+        assert instant.tzinfo is not None
+        monkeypatch.setattr(api, "clock", lambda: instant)
+
+    return set_now
