@@ -5,9 +5,10 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
-# Debian packages the service and its tests need: a CJK TrueType font for labels, and zbar to
-# decode QR codes in tests. Installed when missing and running as root; otherwise named.
-SYSTEM_PACKAGES := fonts-wqy-microhei libzbar0
+# Debian packages the service and its tests need: a CJK TrueType font for labels, zbar to
+# decode QR codes in tests, and chromium for the pages' browser tests (driven by Playwright).
+# Installed when missing and running as root; otherwise named.
+SYSTEM_PACKAGES := fonts-wqy-microhei libzbar0 chromium
 
 .PHONY: run test lint format venv system-deps clean
 

@@ -62,6 +62,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     register_blueprints(api, _blueprints())
 
+    from cylinder_trace.pages import bp as pages
+
+    app.register_blueprint(pages)
+
     from cylinder_trace.cli import register_commands
 
     register_commands(app)

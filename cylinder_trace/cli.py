@@ -22,7 +22,7 @@ from cylinder_trace.domain.roles import DeviceKind, OrganisationKind, Role
 from cylinder_trace.organisations.models import Organisation
 from cylinder_trace.organisations.services import create_organisation
 from cylinder_trace.users.models import User
-from cylinder_trace.users.services import create_user
+from cylinder_trace.users.services import create_user, set_password
 
 
 def _fail_on_domain_error(error: DomainError) -> click.ClickException:
@@ -106,6 +106,29 @@ def user_create(org_id: int, username: str, full_name: str, role: str, phone: st
         except DomainError as exc:
             raise _fail_on_domain_error(exc) from exc
         click.echo(f"{user.id}\t{user.username}\t{user.role.value}")
+
+
+@user_cli.command("set-password")
+@click.argument("username")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Asked for when left out (better: an option shows in the process list).",
+)
+@with_appcontext
+def user_set_password(username: str, password: str) -> None:
+    """Set the password a user signs in to the web pages with."""
+    with get_database().session_scope() as session:
+        user = session.scalar(select(User).where(User.username == username.strip().lower()))
+        if user is None:
+            raise click.ClickException(f"No user {username!r}.")
+        try:
+            set_password(session, user, password)
+        except DomainError as exc:
+            raise _fail_on_domain_error(exc) from exc
+        click.echo(f"password set for {user.username}")
 
 
 @click.group("device")

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from cylinder_trace.auth.principal import Principal
 from cylinder_trace.domain.errors import Conflict, DomainError, Forbidden, NotFound
@@ -124,3 +125,35 @@ def update_user(
             setattr(user, field, changes[field])
     session.flush()
     return user
+
+
+# Web page sign-in. Werkzeug's scrypt (n=2^15, r=8, p=1, random salt): memory-hard, in the
+# standard library's hashlib, so no extra dependency; the method is stored in the hash.
+PASSWORD_METHOD = "scrypt"
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 128
+
+
+def set_password(session: Session, user: User, password: str) -> User:
+    """Give a user a password for the web pages, stored only as a salted scrypt hash."""
+    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+        raise DomainError(
+            f"A password has {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters.",
+            code="password_invalid",
+            details={"min": MIN_PASSWORD_LENGTH, "max": MAX_PASSWORD_LENGTH},
+        )
+    if password.strip() != password or password.lower() == user.username:
+        raise DomainError(
+            "A password may not be the username, nor start or end with spaces.",
+            code="password_invalid",
+        )
+    user.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
+    session.flush()
+    return user
+
+
+def check_password(user: User, password: str) -> bool:
+    """Whether ``password`` is the user's; False when none was ever set."""
+    if not user.password_hash or len(password) > MAX_PASSWORD_LENGTH:
+        return False
+    return check_password_hash(user.password_hash, password)

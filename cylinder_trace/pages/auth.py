@@ -1,0 +1,193 @@
+"""Signing in to the pages with a username and password, and who may see which page.
+
+The session cookie (signed with SECRET_KEY, HttpOnly, SameSite=Lax) holds the user's id, the
+sign-in time and a fingerprint of the password hash: a changed password, a deactivated user
+or organisation, or a sign-in older than ``SESSION_MAX_AGE`` ends the session at the next
+request. The pages act through a ``Principal`` built from the user, so they see exactly what
+the same user's API token would.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from functools import cache, wraps
+from typing import Any
+
+from flask import g, redirect, render_template, request, session, url_for
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from cylinder_trace.auth.principal import Principal
+from cylinder_trace.db import get_session
+from cylinder_trace.domain.roles import Role
+from cylinder_trace.pages.i18n import t
+from cylinder_trace.pages.web import bp, csrf_token, new_csrf_token, render_error, settings
+from cylinder_trace.users.models import User
+from cylinder_trace.users.services import PASSWORD_METHOD, check_password
+
+SESSION_MAX_AGE = timedelta(hours=12)
+
+STATION_ROLES = (Role.STATION_OPERATOR,)
+COMPANY_ROLES = (
+    Role.COMPANY_ADMIN,
+    Role.STATION_OPERATOR,
+    Role.DELIVERY_STAFF,
+    Role.SYSTEM_ADMIN,
+)
+BUREAU_ROLES = (Role.BUREAU_REVIEWER, Role.REGULATOR, Role.SYSTEM_ADMIN)
+
+
+@cache
+def _dummy_hash() -> str:
+    return generate_password_hash("no user has this password", method=PASSWORD_METHOD)
+
+
+def _fingerprint(user: User) -> str:
+    """Ties the session to the password hash, so changing the password signs out everywhere."""
+    key = settings().secret_key.encode("utf-8")
+    return hmac.new(key, (user.password_hash or "").encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def current_user() -> User | None:
+    """The signed-in user of this request, or None (and a stale session is cleared)."""
+    if "page_user" in g:
+        return g.page_user
+    user = None
+    user_id = session.get("uid")
+    if user_id is not None:
+        candidate = get_session().get(User, user_id)
+        fresh = time.time() - float(session.get("at", 0)) < SESSION_MAX_AGE.total_seconds()
+        if (
+            candidate is not None
+            and candidate.active
+            and candidate.organisation.active
+            and fresh
+            and hmac.compare_digest(session.get("pw", ""), _fingerprint(candidate))
+        ):
+            user = candidate
+        else:
+            _forget_user()
+    g.page_user = user
+    return user
+
+
+def _forget_user() -> None:
+    for key in ("uid", "at", "pw", "station_checks"):
+        session.pop(key, None)
+
+
+def page_principal() -> Principal:
+    """The signed-in user as the services' caller (a page has no API token: id 0)."""
+    user = current_user()
+    assert user is not None, "page_principal() needs a signed-in user (use require_roles)"
+    return Principal(token_id=0, organisation=user.organisation, user=user)
+
+
+def may_see(user: User | None, roles: tuple[Role, ...]) -> bool:
+    return user is not None and user.role in roles
+
+
+def require_roles(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Only signed-in users with one of ``roles``: others go to sign in, or get 403."""
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            user = current_user()
+            if user is None:
+                if request.is_json:
+                    return {
+                        "code": "login_required",
+                        "status": 401,
+                        "message": t("login_needed"),
+                    }, 401
+                return redirect(url_for("pages.login", next=request.full_path.rstrip("?")))
+            if user.role not in roles:
+                return render_error(403, "error_403")
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def _safe_next(target: str | None) -> str | None:
+    # Only a path on this site: no scheme, no host, no "//evil" or "/\\evil".
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return None
+    return target
+
+
+def home_for(user: User) -> str:
+    """The first page of each role."""
+    if user.role in STATION_ROLES:
+        return url_for("pages.station")
+    if user.role in BUREAU_ROLES:
+        return url_for("pages.bureau")
+    return url_for("pages.company_cylinders")
+
+
+@bp.context_processor
+def _user_helpers() -> dict[str, Any]:
+    user = current_user()
+    return {
+        "current_user": user,
+        "show_station": may_see(user, STATION_ROLES),
+        "show_bureau": may_see(user, BUREAU_ROLES),
+        "show_company": may_see(user, COMPANY_ROLES),
+    }
+
+
+@bp.get("/")
+def home() -> Any:
+    """Each role's start page, or the sign-in form."""
+    user = current_user()
+    if user is None:
+        return redirect(url_for("pages.login"))
+    return redirect(home_for(user))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    """Sign in with username and password; the same answer for unknown user and wrong password."""
+    next_url = _safe_next(request.values.get("next"))
+    if request.method == "GET":
+        csrf_token()
+        return render_template("login.html", next_url=next_url, error=None)
+    username = request.form.get("username", "").strip().lower()
+    password = request.form.get("password", "")
+    user = get_session().scalar(select(User).where(User.username == username)) if username else None
+    if user is not None and user.password_hash:
+        valid = check_password(user, password)
+    else:
+        # Spend the same time as a real check, so timing does not tell which usernames exist.
+        check_password_hash(_dummy_hash(), password)
+        valid = False
+    if not valid:
+        return render_template("login.html", next_url=next_url, error=t("login_failed"))
+    if not user.active or not user.organisation.active:
+        return render_template("login.html", next_url=next_url, error=t("account_inactive"))
+    lang = session.get("lang")
+    session.clear()  # nothing from before signing in carries over
+    if lang:
+        session["lang"] = lang
+    session["uid"] = user.id
+    session["at"] = time.time()
+    session["pw"] = _fingerprint(user)
+    new_csrf_token()
+    g.page_user = user
+    return redirect(next_url or home_for(user))
+
+
+@bp.post("/logout")
+def logout() -> Any:
+    """Sign out (a POST with the CSRF token, so no other site can sign a user out)."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    return redirect(url_for("pages.login", signed_out=1))
