@@ -28,6 +28,7 @@ from cylinder_trace.cylinders.models import Cylinder
 from cylinder_trace.cylinders.services import CylinderInput, register_cylinder
 from cylinder_trace.db import Database, make_engine
 from cylinder_trace.domain.rules import RuleSettings
+from cylinder_trace.models import Base
 from tests.world import World, build_world
 
 REPO = Path(__file__).resolve().parent.parent
@@ -112,6 +113,23 @@ def db_session(database: Database) -> Iterator[Session]:
         database.session_factory = original
         outer.rollback()
         connection.close()
+
+
+@pytest.fixture
+def committed_database(app: Flask, backend: str) -> Iterator[Database]:
+    """The app's database with real commits, for tests of concurrent requests; emptied after.
+
+    PostgreSQL only: SQLite serialises all writers, so there is no race to test.
+    """
+    if backend != "postgresql":
+        pytest.skip("needs PostgreSQL (TEST_DATABASE_URL): SQLite serialises all writers")
+    database: Database = app.extensions["cylinder_trace.db"]
+    try:
+        yield database
+    finally:
+        tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+        with database.engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} CASCADE"))
 
 
 @pytest.fixture

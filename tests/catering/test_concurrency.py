@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from cylinder_trace.auth.tokens import issue_token
 from cylinder_trace.catering.models import CateringCheck, CateringHazard
 from cylinder_trace.customers.models import Customer
 from cylinder_trace.db import Database
-from cylinder_trace.models import Base
 from tests.catering.helpers import catering_user, check_body, cst
 from tests.world import World, build_world
 
@@ -22,23 +21,15 @@ THREADS = 8
 
 
 @pytest.fixture
-def committed_world(app: Flask, backend: str) -> Iterator[tuple[Database, World]]:
-    """A world that is really committed, so that concurrent requests see it; wiped after."""
-    if backend != "postgresql":
-        pytest.skip("needs PostgreSQL (TEST_DATABASE_URL): SQLite serialises all writers")
-    database: Database = app.extensions["cylinder_trace.db"]
-    with database.session_scope() as session:
+def committed_world(committed_database: Database) -> tuple[Database, World]:
+    """A world that is really committed, so that concurrent requests see it."""
+    with committed_database.session_scope() as session:
         world = build_world(session)
         courier = world.users["a_courier"]
         # A token per thread: one token's last-use update would serialise the requests.
         for index in range(THREADS):
             world.tokens[f"courier{index}"] = issue_token(session, name="t", user=courier)[1]
-    try:
-        yield database, world
-    finally:
-        tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
-        with database.engine.begin() as connection:
-            connection.execute(text(f"TRUNCATE {tables} CASCADE"))
+    return committed_database, world
 
 
 def test_concurrent_visits_to_one_user(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 
@@ -14,7 +13,6 @@ from sqlalchemy import select, text
 from cylinder_trace.cylinders.models import Cylinder
 from cylinder_trace.cylinders.services import CylinderInput, register_cylinder
 from cylinder_trace.db import Database
-from cylinder_trace.models import Base
 from cylinder_trace.scans.chain import verify_chains
 from cylinder_trace.scans.models import Scan
 from tests.scans.conftest import fill
@@ -25,12 +23,9 @@ THREADS = 8
 
 
 @pytest.fixture
-def committed_world(app: Flask, backend: str) -> Iterator[tuple[Database, World]]:
-    """A world that is really committed, so that concurrent requests see it; wiped after."""
-    if backend != "postgresql":
-        pytest.skip("needs PostgreSQL (TEST_DATABASE_URL): SQLite serialises all writers")
-    database: Database = app.extensions["cylinder_trace.db"]
-    with database.session_scope() as session:
+def committed_world(app: Flask, committed_database: Database) -> tuple[Database, World]:
+    """A world that is really committed, so that concurrent requests see it."""
+    with committed_database.session_scope() as session:
         world = build_world(session)
         register_cylinder(
             session,
@@ -47,12 +42,7 @@ def committed_world(app: Flask, backend: str) -> Iterator[tuple[Database, World]
             rules=app.config["CT_SETTINGS"].rules,
             today=date.today(),
         )
-    try:
-        yield database, world
-    finally:
-        tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
-        with database.engine.begin() as connection:
-            connection.execute(text(f"TRUNCATE {tables} CASCADE"))
+    return committed_database, world
 
 
 def _race(app: Flask, headers: dict, bodies: list[dict]) -> list[tuple[int, dict]]:
