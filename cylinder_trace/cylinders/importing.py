@@ -26,7 +26,7 @@ from cylinder_trace.cylinders.services import (
     computed_dates,
     normalise_code,
 )
-from cylinder_trace.db import utcnow
+from cylinder_trace.db import copy_rows, utcnow
 from cylinder_trace.domain.errors import DomainError
 from cylinder_trace.domain.lifecycle import CylinderState
 from cylinder_trace.domain.rules import RuleSettings
@@ -322,30 +322,9 @@ def _model_name(raw: str, rules: RuleSettings) -> str:
 
 
 def _bulk_insert(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Insert many cylinders in the session's transaction.
-
-    On PostgreSQL through COPY: measured here, 10,000 rows took 0.6 s by COPY against 2.5 s
-    by the driver's executemany and 4 s through the ORM. Elsewhere, one executemany.
-    """
-    connection = session.connection()
-    if connection.dialect.name != "postgresql":
+    """Insert many cylinders in the session's transaction: COPY on PostgreSQL."""
+    if not copy_rows(session, "cylinders", rows):
         session.execute(insert(Cylinder), rows)
-        return
-    columns = list(rows[0])
-    raw = connection.connection.driver_connection
-    with (
-        raw.cursor() as cursor,
-        cursor.copy(  # type: ignore[union-attr]
-            f"COPY cylinders ({', '.join(columns)}) FROM STDIN"
-        ) as copy,
-    ):
-        for row in rows:
-            copy.write_row([_copy_value(row[column]) for column in columns])
-
-
-def _copy_value(value: Any) -> Any:
-    # COPY bypasses SQLAlchemy's types: enums go in as their text.
-    return value.value if isinstance(value, CylinderState) else value
 
 
 def _taken_serials(session: Session, rows: list[CylinderInput]) -> dict[tuple[str, str], str]:

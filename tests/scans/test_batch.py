@@ -187,3 +187,24 @@ def test_bureau_sees_flagged_and_refused_deliveries_per_company(
     assert client.get(query, headers=world.auth("yubei_reviewer")).get_json() == []
     other = f"/api/v1/scans?kind=deliver&needs_review=true&company_id={world.orgs['b'].id}"
     assert client.get(other, headers=world.auth("city_regulator")).get_json() == []
+
+
+def test_a_large_batch_is_stored_whole_and_chained(
+    client: FlaskClient, world: World, make_cylinder, db_session: Session
+) -> None:  # type: ignore[no-untyped-def]
+    # Large enough for the bulk path (COPY on PostgreSQL), with mixed NULL columns.
+    codes = [f"CQDZ-8{i:05d}" for i in range(60)]
+    for code in codes:
+        make_cylinder(code)
+    items = [fill(code, 1) for code in codes] + [scan("collect", "CQDZ-999998", 2)]
+    results = upload(client, world, items, who="a_operator").get_json()["results"]
+    assert [r["status"] for r in results] == ["accepted"] * 60 + ["rejected"]
+    assert all(isinstance(r["scan_id"], int) for r in results)
+    stored = db_session.scalars(select(Scan).where(Scan.kind == "fill")).all()
+    assert {s.id for s in stored} == {r["scan_id"] for r in results[:60]}
+    assert all(s.data["net_kg"] == "14.50" for s in stored)
+    from cylinder_trace.scans.chain import verify_chains
+
+    assert verify_chains(db_session)[1] == []
+    again = upload(client, world, items, who="a_operator").get_json()["results"]
+    assert [r["status"] for r in again] == ["duplicate"] * 61
