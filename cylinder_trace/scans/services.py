@@ -166,10 +166,6 @@ class _Fill:
         self.post_fill_check = item.get("post_fill_check")
 
 
-def _snapshot(cylinder: Cylinder) -> CylinderSnapshot:
-    return cylinder.snapshot
-
-
 def _history(session: Session, cylinder: Cylinder, fresh: list[tuple[ScanEvent, dict]]) -> list:
     """The cylinder's kept scans (stored and new in this batch), as (event, fields-or-Scan)."""
     stored = session.scalars(
@@ -420,11 +416,11 @@ def _record_one(
         new_snapshot = outcome.snapshot
     else:
         try:
-            new_snapshot = apply(_snapshot(cylinder), event)
+            new_snapshot = apply(cylinder.snapshot, event)
             lifecycle = None
         except TransitionRefused as refused:
             lifecycle = refused.code
-            new_snapshot = replay([event], initial=_snapshot(cylinder)).snapshot
+            new_snapshot = replay([event], initial=cylinder.snapshot).snapshot
     if lifecycle is not None and problem is None:
         problem = (lifecycle, MESSAGES.get(lifecycle, str(lifecycle).replace("_", " ")))
     if problem is not None and interactive:
