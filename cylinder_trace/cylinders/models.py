@@ -36,8 +36,9 @@ class Cylinder(Base):
     serial_no: Mapped[str] = mapped_column(String(64))
     manufactured_on: Mapped[date] = mapped_column(Date)
     tare_kg: Mapped[Decimal] = mapped_column(Numeric(6, 2))
+    # Indexed by ix_cylinders_owner_state (leading column).
     owner_company_id: Mapped[int] = mapped_column(
-        ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
+        ForeignKey("organisations.id", ondelete="RESTRICT")
     )
     filling_station_id: Mapped[int] = mapped_column(
         ForeignKey("organisations.id", ondelete="RESTRICT"), index=True

@@ -57,9 +57,8 @@ class Scan(Base):
     scanned: Mapped[str] = mapped_column(String(300))
     chain_key: Mapped[str] = mapped_column(String(64))
     seq: Mapped[int]
-    cylinder_id: Mapped[int | None] = mapped_column(
-        ForeignKey("cylinders.id", ondelete="RESTRICT"), index=True
-    )
+    # Indexed by ix_scans_cylinder_occurred (leading column), like site_id below.
+    cylinder_id: Mapped[int | None] = mapped_column(ForeignKey("cylinders.id", ondelete="RESTRICT"))
     occurred_at: Mapped[datetime]
     received_at: Mapped[datetime]
     actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
@@ -68,9 +67,7 @@ class Scan(Base):
     organisation_id: Mapped[int] = mapped_column(
         ForeignKey("organisations.id", ondelete="RESTRICT")
     )
-    site_id: Mapped[int | None] = mapped_column(
-        ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
-    )
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"))
     latitude: Mapped[float | None] = mapped_column(Numeric(9, 6))
     longitude: Mapped[float | None] = mapped_column(Numeric(9, 6))
     customer_id: Mapped[int | None] = mapped_column(
