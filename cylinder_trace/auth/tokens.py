@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from cylinder_trace.auth.models import ApiToken
 from cylinder_trace.auth.principal import Principal
@@ -86,6 +86,14 @@ def revoke_token(session: Session, token: ApiToken) -> ApiToken:
     return token
 
 
+# Every request runs this: the token, its holder and the holder's organisation in one
+# statement; the default eager loads would also bring each organisation's parent.
+_TOKEN_WITH_HOLDER = select(ApiToken).options(
+    joinedload(ApiToken.user).joinedload(User.organisation).lazyload(Organisation.parent),
+    joinedload(ApiToken.device).joinedload(Device.organisation).lazyload(Organisation.parent),
+)
+
+
 def authenticate(session: Session, secret: str | None) -> Principal:
     """The principal behind a bearer token, or Unauthenticated with the reason."""
     if not secret:
@@ -93,9 +101,8 @@ def authenticate(session: Session, secret: str | None) -> Principal:
             "Authentication required: send 'Authorization: Bearer <token>'.",
             code="unauthenticated",
         )
-    token = session.scalars(
-        select(ApiToken).where(ApiToken.token_hash == hash_token(secret))
-    ).one_or_none()
+    token = session.scalars(_TOKEN_WITH_HOLDER.where(ApiToken.token_hash == hash_token(secret)))
+    token = token.unique().one_or_none()
     now = utcnow()
     if token is None or not token.is_usable(now):
         raise Unauthenticated("The token is unknown, revoked or expired.", code="invalid_token")
