@@ -99,7 +99,7 @@ class Scans(MethodView):
                 },
             )
         if result.status == services.DUPLICATE:
-            return result.scan, 200
+            return get_session().get(services.Scan, result.scan_id), 200
         # Answer from what was just written: reading the row back would cost a round trip.
         return services.Scan(**result.record), 201  # type: ignore[arg-type]
 

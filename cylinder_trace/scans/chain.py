@@ -45,11 +45,38 @@ HASHED_FIELDS = (
 )
 
 
-def _canonical(value: Any) -> Any:
+def _canonical_datetime(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _canonical_number(value: Decimal | float) -> str:
+    return f"{Decimal(str(value)):.6f}"
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+# By exact type, for speed; anything else goes through _canonical_other. The output must
+# never change: stored hashes are checked against it.
+_CANONICAL_BY_TYPE: dict[type, Any] = {
+    str: _as_is,
+    int: _as_is,
+    bool: _as_is,
+    type(None): _as_is,
+    dict: _as_is,
+    list: _as_is,
+    datetime: _canonical_datetime,
+    Decimal: _canonical_number,
+    float: _canonical_number,
+}
+
+
+def _canonical_other(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return _canonical_datetime(value)
     if isinstance(value, Decimal | float):
-        return f"{Decimal(str(value)):.6f}"
+        return _canonical_number(value)
     if hasattr(value, "value"):  # enums
         return value.value
     if value is None or isinstance(value, bool | int | str | dict | list):
@@ -57,23 +84,48 @@ def _canonical(value: Any) -> Any:
     return str(value)
 
 
+def _canonical(value: Any) -> Any:
+    convert = _CANONICAL_BY_TYPE.get(type(value))
+    return convert(value) if convert is not None else _canonical_other(value)
+
+
+_SORTED_FIELDS = tuple(sorted(HASHED_FIELDS))
+# Keys go in sorted already; sort_keys stays on so nested dicts (``data``) are sorted too.
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def record_hash(fields: dict[str, Any]) -> str:
     """SHA-256 over the canonical JSON of a record's immutable fields."""
-    canonical = {name: _canonical(fields.get(name)) for name in HASHED_FIELDS}
-    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    get = fields.get
+    canonical = {name: _canonical(get(name)) for name in _SORTED_FIELDS}
+    text = _ENCODER.encode(canonical)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def link(fields: dict[str, Any], chain: ScanChain | None) -> tuple[dict[str, Any], ScanChain]:
+@dataclass(slots=True)
+class ChainHead:
+    """A chain's length and last hash as one request sees and moves it.
+
+    ``stored_length`` is the length in the database when read (0 for a new chain), so the
+    writer knows whether to insert the head, update it, or leave it.
+    """
+
+    chain_key: str
+    length: int
+    head_hash: str | None
+    stored_length: int = 0
+
+
+def link(fields: dict[str, Any], chain: ChainHead | None) -> tuple[dict[str, Any], ChainHead]:
     """Give a new record its place in the chain (seq, prev_hash, record_hash).
 
-    Returns the completed fields and the chain head, new or moved on; the caller adds them.
+    Returns the completed fields and the chain head, new or moved on; the caller writes them.
     """
     fields["seq"] = 1 if chain is None else chain.length + 1
     fields["prev_hash"] = None if chain is None else chain.head_hash
     fields["record_hash"] = record_hash(fields)
     if chain is None:
-        chain = ScanChain(chain_key=fields["chain_key"], length=1, head_hash=fields["record_hash"])
+        chain = ChainHead(fields["chain_key"], 1, fields["record_hash"])
     else:
         chain.length = fields["seq"]
         chain.head_hash = fields["record_hash"]

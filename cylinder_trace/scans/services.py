@@ -1,10 +1,11 @@
 """Recording scans: once per event_id, checked against the rules, chained, kept for good.
 
 ``record_scans`` takes a list of validated items (one for POST /scans, up to 1,000 for a
-batch) and works set-wise: one query finds the event ids already stored, one loads and
-locks the cylinders, one the chain heads. Interactive scans that break a rule are refused
-(the refusal is stored); offline ones are stored and flagged. A scan older than the
-cylinder's latest replays the cylinder's history in ``occurred_at`` order.
+batch) and works set-wise (see ``store``): one statement locks the cylinders with their
+chain heads, one finds the event ids already stored, and one each writes the scans, the
+chain heads and the cylinders, however many items there are. Interactive scans that break
+a rule are refused (the refusal is stored); offline ones are stored and flagged. A scan
+older than the cylinder's latest replays the cylinder's history in ``occurred_at`` order.
 """
 
 from __future__ import annotations
@@ -13,14 +14,12 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cylinder_trace.customers.cards import resolve_customer_card
 from cylinder_trace.customers.models import Customer
 from cylinder_trace.customers.services import id_number_hash
-from cylinder_trace.cylinders.models import Cylinder
-from cylinder_trace.db import copy_rows
 from cylinder_trace.domain.errors import DomainError
 from cylinder_trace.domain.identity import validate_id_number
 from cylinder_trace.domain.lifecycle import (
@@ -37,17 +36,18 @@ from cylinder_trace.domain.roles import OrganisationKind
 from cylinder_trace.labels.signing import CODE_RE, LabelInvalid
 from cylinder_trace.organisations.models import Organisation
 from cylinder_trace.scans import chain as chains
+from cylinder_trace.scans import store
 from cylinder_trace.scans.context import ScanContext, plain_hash
 from cylinder_trace.scans.evaluate import MESSAGES, Judgement, judge_buyer, judge_fill
-from cylinder_trace.scans.models import Scan, ScanChain, ScanResult
+from cylinder_trace.scans.models import Scan, ScanResult
 from cylinder_trace.scans.side_effects import apply_side_effects
+from cylinder_trace.scans.store import CylinderRecord
 from cylinder_trace.web.errors import register_constraint_error
 
 register_constraint_error(
     "uq_scans_event_id", "event_id_conflict", "This event_id was already used for another scan."
 )
 DUPLICATE = "duplicate"
-COPY_THRESHOLD = 50
 # Offline: a buyer the service does not know is flagged under this code, not refused.
 OFFLINE_CODES = {"buyer_not_registered": "unregistered_buyer"}
 
@@ -62,7 +62,6 @@ class ItemResult:
     original_status: str | None = None
     scan_id: int | None = None
     details: dict[str, Any] | None = None
-    scan: Scan | None = field(default=None, repr=False)
     record: dict[str, Any] | None = field(default=None, repr=False)
 
 
@@ -100,7 +99,9 @@ def _site(session: Session, ctx: ScanContext, item: dict[str, Any]) -> Organisat
     return site
 
 
-def _buyer(session: Session, ctx: ScanContext, cylinder: Cylinder, buyer: dict) -> Customer | None:
+def _buyer(
+    session: Session, ctx: ScanContext, cylinder: CylinderRecord, buyer: dict
+) -> Customer | None:
     company = cylinder.owner_company_id
     if buyer.get("customer_id") is not None:
         customer = session.get(Customer, buyer["customer_id"])
@@ -126,7 +127,7 @@ def _judge(
     session: Session,
     ctx: ScanContext,
     item: dict[str, Any],
-    cylinder: Cylinder,
+    cylinder: CylinderRecord,
     site: Organisation,
     label_valid: bool,
 ) -> tuple[Judgement, Customer | None]:
@@ -166,7 +167,9 @@ class _Fill:
         self.post_fill_check = item.get("post_fill_check")
 
 
-def _history(session: Session, cylinder: Cylinder, fresh: list[tuple[ScanEvent, dict]]) -> list:
+def _history(
+    session: Session, cylinder: CylinderRecord, fresh: list[tuple[ScanEvent, dict]]
+) -> list:
     """The cylinder's kept scans (stored and new in this batch), as (event, fields-or-Scan)."""
     stored = session.scalars(
         select(Scan)
@@ -198,44 +201,31 @@ def record_scans(
         first_seen[item["event_id"]] = index
         pending.append(index)
     targets = {index: _target(items[index], ctx) for index in pending}
-    codes = sorted({t.code for t in targets.values() if t.code})
-    cylinders = {
-        c.code: c
-        for c in session.scalars(
-            select(Cylinder)
-            .where(Cylinder.code.in_(codes))
-            .order_by(Cylinder.id)
-            .with_for_update(of=Cylinder)
-        )
-    }
-    keys = sorted(
-        {t.chain_key if t.code in cylinders else _orphan_key(t) for t in targets.values()}
+    cylinders, heads = store.lock_cylinders(
+        session, sorted({t.code for t in targets.values() if t.code})
     )
-    heads = {
-        c.chain_key: c
-        for c in session.scalars(
-            select(ScanChain)
-            .where(ScanChain.chain_key.in_(keys))
-            .order_by(ScanChain.chain_key)
-            .with_for_update()
-        )
-    }
+    orphans = {_orphan_key(t) for t in targets.values() if t.code not in cylinders}
+    heads.update(store.lock_heads(session, sorted(orphans)))
     # Looked up only now, under the locks: a retry racing its original waits for it above,
     # then finds it here instead of tripping over the unique constraint.
-    stored = {
-        scan.event_id: scan
-        for scan in session.scalars(select(Scan).where(Scan.event_id.in_(list(first_seen))))
-    }
+    stored = store.stored_scans(session, list(first_seen))
     for index in list(pending):
         item = items[index]
         if item["event_id"] in stored:
             results[index] = _repeat(index, item, hashes[index], stored[item["event_id"]])
             pending.remove(index)
-    new_heads: dict[str, ScanChain] = {}
+    # Held here: the session's identity map keeps objects only while someone else does.
+    buyers = store.load_customers(
+        session,
+        (
+            items[i]["buyer"]["customer_id"]
+            for i in pending
+            if (items[i].get("buyer") or {}).get("customer_id") is not None
+        ),
+    )
     rows: list[dict[str, Any]] = []
     fresh: dict[int, list] = {}
-    # No autoflush inside the loop: each customer lookup would otherwise flush every
-    # cylinder changed so far, one UPDATE each.
+    # No autoflush inside the loop: nothing the loop reads depends on pending ORM changes.
     with session.no_autoflush:
         for index in pending:
             item, target = items[index], targets[index]
@@ -251,34 +241,15 @@ def record_scans(
                 fresh,
             )
             fields = result.record
-            head = heads.get(fields["chain_key"]) or new_heads.get(fields["chain_key"])
-            fields, head = chains.link(fields, head)
-            if fields["seq"] == 1:
-                new_heads[head.chain_key] = head
+            fields, heads[fields["chain_key"]] = chains.link(fields, heads.get(fields["chain_key"]))
             rows.append(fields)
             results[index] = result
-    if new_heads:
-        session.add_all(new_heads.values())
-    if rows:
-        if len(rows) >= COPY_THRESHOLD and copy_rows(session, "scans", rows):
-            # A 500-row INSERT ... RETURNING cost ~0.5 s, mostly the driver re-parsing its
-            # 12,000 placeholders; COPY and one lookup of the new ids cost a fraction.
-            event_ids = [row["event_id"] for row in rows]
-            inserted = session.execute(
-                select(Scan.event_id, Scan.id).where(Scan.event_id.in_(event_ids))
-            )
-        else:
-            # render_nulls keeps it one statement: rows differ in which columns are NULL.
-            inserted = session.execute(
-                insert(Scan).returning(Scan.event_id, Scan.id),
-                rows,
-                execution_options={"render_nulls": True},
-            )
-        ids = dict(inserted.tuples().all())
-        for result in results:
-            if result is not None and result.scan_id is None and result.record is not None:
-                result.scan_id = result.record["id"] = ids[result.record["event_id"]]
-    session.flush()
+    del buyers
+    session.flush()  # the late path's review flags on stored scans, if any
+    ids = store.write(session, rows, heads.values(), cylinders.values())
+    for result in results:
+        if result is not None and result.scan_id is None and result.record is not None:
+            result.scan_id = result.record["id"] = ids[result.record["event_id"]]
     _answer_repeats_in_batch(items, hashes, first_seen, results)
     return results  # type: ignore[return-value]
 
@@ -287,7 +258,9 @@ def _orphan_key(target: _Target) -> str:
     return target.chain_key if target.problem else "?" + target.chain_key[:63]
 
 
-def _repeat(index: int, item: dict[str, Any], content_hash: str, scan: Scan) -> ItemResult:
+def _repeat(
+    index: int, item: dict[str, Any], content_hash: str, scan: store.StoredScan
+) -> ItemResult:
     event_id = str(item["event_id"])
     if scan.content_hash != content_hash:
         return ItemResult(
@@ -306,7 +279,6 @@ def _repeat(index: int, item: dict[str, Any], content_hash: str, scan: Scan) -> 
         scan.result_message,
         original_status=scan.result.value,
         scan_id=scan.id,
-        scan=scan,
     )
 
 
@@ -345,7 +317,7 @@ def _record_one(
     item: dict[str, Any],
     content_hash: str,
     target: _Target,
-    cylinder: Cylinder | None,
+    cylinder: CylinderRecord | None,
     interactive: bool,
     fresh: dict[int, list],
 ) -> ItemResult:

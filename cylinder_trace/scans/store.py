@@ -1,0 +1,209 @@
+"""What recording scans reads under lock and writes back: cylinders, chain heads, scans.
+
+Plain records, not ORM objects: a batch of 500 scans reads 500 cylinders and writes them
+back, and the ORM's per-object bookkeeping cost more than everything else together. Each
+step is one statement whatever the batch size (see ``cylinder_trace.bulk``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any, NamedTuple
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
+
+from cylinder_trace.bulk import BulkWrite, one_of
+from cylinder_trace.customers.models import Customer
+from cylinder_trace.cylinders.models import Cylinder
+from cylinder_trace.domain.lifecycle import CylinderSnapshot, CylinderState
+from cylinder_trace.scans.chain import ChainHead
+from cylinder_trace.scans.models import Scan, ScanChain, ScanResult
+
+# What a scan may change on the cylinder (see side_effects), and what it only reads.
+CHANGEABLE = (
+    "state",
+    "stopped",
+    "lost",
+    "overfilled",
+    "underfilled",
+    "scrapped_at",
+    "scrap_reason",
+    "last_inspected_on",
+    "inspection_due_override",
+    "next_inspection_due",
+    "scrap_date",
+    "location_id",
+    "holder_customer_id",
+    "held_since",
+    "last_scan_at",
+)
+READ_ONLY = (
+    "id",
+    "code",
+    "model",
+    "owner_company_id",
+    "filling_station_id",
+    "tare_kg",
+    "manufactured_on",
+    "scrap_date_override",
+)
+_COLUMNS = [Cylinder.__table__.c[name] for name in READ_ONLY + CHANGEABLE]
+
+
+class CylinderRecord:
+    """A cylinder row as the rules read it and the side effects change it."""
+
+    __slots__ = (*READ_ONLY, *CHANGEABLE, "_loaded")
+
+    def __init__(self, row: Mapping[str, Any]) -> None:
+        for name in READ_ONLY + CHANGEABLE:
+            setattr(self, name, row[name])
+        self._loaded = tuple(row[name] for name in CHANGEABLE)
+
+    @property
+    def snapshot(self) -> CylinderSnapshot:
+        return CylinderSnapshot(
+            self.state, self.stopped, self.lost, self.overfilled, self.underfilled
+        )
+
+    @property
+    def is_scrapped(self) -> bool:
+        return self.state == CylinderState.SCRAPPED
+
+    def changes(self) -> dict[str, Any] | None:
+        """Every changeable column with its value, or None if nothing changed."""
+        now = tuple(getattr(self, name) for name in CHANGEABLE)
+        if now == self._loaded:
+            return None
+        return {"id": self.id, **dict(zip(CHANGEABLE, now, strict=True))}
+
+
+def lock_cylinders(
+    session: Session, codes: list[str]
+) -> tuple[dict[str, CylinderRecord], dict[str, ChainHead]]:
+    """The cylinders with these codes and their chain heads, locked until the commit.
+
+    One statement locks both rows of each cylinder, in id order, so two requests never wait
+    on each other crosswise; PostgreSQL hands back the latest committed head after a wait.
+    """
+    if not codes:
+        return {}, {}
+    dialect = session.get_bind().dialect.name
+    head = ScanChain.__table__.c
+    rows = session.connection().execute(
+        select(*_COLUMNS, head.length, head.head_hash)
+        .join(ScanChain.__table__, head.chain_key == Cylinder.__table__.c.code)
+        .where(one_of(Cylinder.__table__.c.code, codes, dialect))
+        .order_by(Cylinder.__table__.c.id)
+        .with_for_update()
+    )
+    cylinders: dict[str, CylinderRecord] = {}
+    heads: dict[str, ChainHead] = {}
+    for row in rows.mappings():
+        cylinders[row["code"]] = CylinderRecord(row)
+        heads[row["code"]] = ChainHead(row["code"], row["length"], row["head_hash"], row["length"])
+    missing = [code for code in codes if code not in cylinders]
+    if missing:
+        # Codes never registered, or (only in data older than the chains) a cylinder
+        # without a chain head: its first scan starts the chain.
+        rows = session.connection().execute(
+            select(*_COLUMNS)
+            .where(one_of(Cylinder.__table__.c.code, missing, dialect))
+            .order_by(Cylinder.__table__.c.id)
+            .with_for_update()
+        )
+        cylinders.update((row["code"], CylinderRecord(row)) for row in rows.mappings())
+    return cylinders, heads
+
+
+def lock_heads(session: Session, keys: list[str]) -> dict[str, ChainHead]:
+    """Chain heads of scans that name no registered cylinder, locked until the commit."""
+    if not keys:
+        return {}
+    table = ScanChain.__table__
+    rows = session.connection().execute(
+        select(table.c.chain_key, table.c.length, table.c.head_hash)
+        .where(one_of(table.c.chain_key, keys, session.get_bind().dialect.name))
+        .order_by(table.c.chain_key)
+        .with_for_update()
+    )
+    return {key: ChainHead(key, length, head_hash, length) for key, length, head_hash in rows}
+
+
+class StoredScan(NamedTuple):
+    """What answering a repeated event_id needs of the stored scan."""
+
+    id: int
+    event_id: uuid.UUID
+    content_hash: str
+    result: ScanResult
+    result_code: str | None
+    result_message: str | None
+
+
+def stored_scans(session: Session, event_ids: list[uuid.UUID]) -> dict[uuid.UUID, StoredScan]:
+    """Scans already stored under these event ids (looked up after the locks are held)."""
+    if not event_ids:
+        return {}
+    table = Scan.__table__
+    rows = session.connection().execute(
+        select(*(table.c[name] for name in StoredScan._fields)).where(
+            one_of(table.c.event_id, event_ids, session.get_bind().dialect.name)
+        )
+    )
+    return {row.event_id: StoredScan(*row) for row in rows}
+
+
+def load_customers(session: Session, ids: Iterable[int]) -> list[Customer]:
+    """Load the named customers at once, so each item's ``session.get`` finds its buyer.
+
+    The caller keeps the list while it works: the identity map holds objects weakly.
+    """
+    wanted = list(set(ids))
+    if not wanted:
+        return []
+    dialect = session.get_bind().dialect.name
+    return list(session.scalars(select(Customer).where(one_of(Customer.id, wanted, dialect))))
+
+
+def write(
+    session: Session,
+    rows: list[dict[str, Any]],
+    heads: Iterable[ChainHead],
+    cylinders: Iterable[CylinderRecord],
+) -> dict[uuid.UUID, int]:
+    """Insert the new scans, move the chain heads, update changed cylinders; return new ids.
+
+    One statement on PostgreSQL, however many items.
+    """
+    writes = BulkWrite(session.connection())
+    writes.insert(Scan.__table__, rows, returning=("event_id", "id"))
+    new_heads, moved_heads = [], []
+    for head in heads:
+        if head.length == head.stored_length:
+            continue
+        values = {"chain_key": head.chain_key, "length": head.length, "head_hash": head.head_hash}
+        (moved_heads if head.stored_length else new_heads).append(values)
+    writes.insert(ScanChain.__table__, new_heads)
+    writes.update(ScanChain.__table__, "chain_key", moved_heads)
+    changed = [c for c in (record.changes() for record in cylinders) if c is not None]
+    writes.update(Cylinder.__table__, "id", changed)
+    inserted = writes.execute()
+    # ORM copies of what changed underneath (in tests, or a later step of the request)
+    # must be read again.
+    _expire(session, Cylinder, (c["id"] for c in changed))
+    _expire(session, ScanChain, (h["chain_key"] for h in moved_heads))
+    return dict(inserted)
+
+
+def _expire(session: Session, model: type, keys: Iterable[Any]) -> None:
+    identity_map = session.identity_map
+    if not len(identity_map):
+        return
+    for key in keys:
+        obj = identity_map.get(identity_key(model, key))
+        if obj is not None:
+            session.expire(obj)
