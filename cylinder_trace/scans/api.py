@@ -17,6 +17,7 @@ from cylinder_trace.domain.roles import Role
 from cylinder_trace.scans import services
 from cylinder_trace.scans.context import ScanContext
 from cylinder_trace.scans.fill_check import fill_check
+from cylinder_trace.scans.items import quick_load
 from cylinder_trace.scans.schemas import (
     MAX_BATCH,
     BatchResultSchema,
@@ -130,7 +131,7 @@ class ScanBatch(MethodView):
         answers: list[dict[str, Any] | None] = [None] * len(raw)
         for index, item in enumerate(raw):
             try:
-                loaded = schema.load(item)
+                loaded = quick_load(item) or schema.load(item)
                 _check_clock(loaded, ctx.now)
             except ma.ValidationError as error:
                 answers[index] = _invalid(
@@ -163,7 +164,9 @@ class ScanBatch(MethodView):
         counts: dict[str, int] = {}
         for answer in answers:
             counts[answer["status"]] = counts.get(answer["status"], 0) + 1  # type: ignore[index]
-        return {"results": answers, "counts": counts}
+        # Already in BatchResultSchema's shape, of JSON values only: dumping 1,000 results
+        # through the schema again cost more than recording them.
+        return current_app.json.response({"results": answers, "counts": counts})
 
 
 def _invalid(index: int, item: Any, code: str, message: str, details: Any) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from cylinder_trace.cylinders.models import Cylinder
 from cylinder_trace.scans.models import Scan
+from cylinder_trace.scans.schemas import BatchResultSchema
 from tests.scans.conftest import fill, scan
 from tests.test_auth import assert_error
 from tests.world import World
@@ -62,6 +63,8 @@ def test_mixed_batch_each_item_gets_its_own_result(
         ("accepted", None),
     ]
     assert results[4]["original_status"] == "accepted"
+    # Answered without the schema's dump: it must still be exactly what the schema gives.
+    assert BatchResultSchema().dump(response.get_json()) == response.get_json()
     assert response.get_json()["counts"] == {
         "accepted": 2,
         "rejected": 2,
