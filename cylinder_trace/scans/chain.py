@@ -46,33 +46,15 @@ HASHED_FIELDS = (
 
 
 def _canonical_datetime(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # The same text as strftime("%Y-%m-%dT%H:%M:%S.%fZ") in UTC, at a fraction of its cost.
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def _canonical_number(value: Decimal | float) -> str:
     return f"{Decimal(str(value)):.6f}"
 
 
-def _as_is(value: Any) -> Any:
-    return value
-
-
-# By exact type, for speed; anything else goes through _canonical_other. The output must
-# never change: stored hashes are checked against it.
-_CANONICAL_BY_TYPE: dict[type, Any] = {
-    str: _as_is,
-    int: _as_is,
-    bool: _as_is,
-    type(None): _as_is,
-    dict: _as_is,
-    list: _as_is,
-    datetime: _canonical_datetime,
-    Decimal: _canonical_number,
-    float: _canonical_number,
-}
-
-
-def _canonical_other(value: Any) -> Any:
+def _canonical(value: Any) -> Any:
     if isinstance(value, datetime):
         return _canonical_datetime(value)
     if isinstance(value, Decimal | float):
@@ -84,11 +66,9 @@ def _canonical_other(value: Any) -> Any:
     return str(value)
 
 
-def _canonical(value: Any) -> Any:
-    convert = _CANONICAL_BY_TYPE.get(type(value))
-    return convert(value) if convert is not None else _canonical_other(value)
-
-
+# Values of these exact types are their own canonical form. The output must never change:
+# stored hashes are checked against it (a test holds it to the original definition).
+_PLAIN = frozenset({str, int, bool, type(None), dict, list})
 _SORTED_FIELDS = tuple(sorted(HASHED_FIELDS))
 # Keys go in sorted already; sort_keys stays on so nested dicts (``data``) are sorted too.
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -96,8 +76,11 @@ _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=
 
 def record_hash(fields: dict[str, Any]) -> str:
     """SHA-256 over the canonical JSON of a record's immutable fields."""
+    canonical = {}
     get = fields.get
-    canonical = {name: _canonical(get(name)) for name in _SORTED_FIELDS}
+    for name in _SORTED_FIELDS:
+        value = get(name)
+        canonical[name] = value if type(value) in _PLAIN else _canonical(value)
     text = _ENCODER.encode(canonical)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -8,7 +8,8 @@ step is one statement whatever the batch size (see ``cylinder_trace.bulk``).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Sequence
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy import select
@@ -50,7 +51,12 @@ READ_ONLY = (
     "manufactured_on",
     "scrap_date_override",
 )
-_COLUMNS = [Cylinder.__table__.c[name] for name in READ_ONLY + CHANGEABLE]
+_NAMES = READ_ONLY + CHANGEABLE
+_COLUMNS = [Cylinder.__table__.c[name] for name in _NAMES]
+
+
+_changeable_values = attrgetter(*CHANGEABLE)
+_READ_ONLY_COUNT = len(READ_ONLY)
 
 
 class CylinderRecord:
@@ -58,10 +64,11 @@ class CylinderRecord:
 
     __slots__ = (*READ_ONLY, *CHANGEABLE, "_loaded")
 
-    def __init__(self, row: Mapping[str, Any]) -> None:
-        for name in READ_ONLY + CHANGEABLE:
-            setattr(self, name, row[name])
-        self._loaded = tuple(row[name] for name in CHANGEABLE)
+    def __init__(self, row: Sequence[Any]) -> None:
+        """From the values of ``_COLUMNS``, in that order."""
+        for name, value in zip(_NAMES, row, strict=False):
+            setattr(self, name, value)
+        self._loaded = tuple(row[_READ_ONLY_COUNT : len(_NAMES)])
 
     @property
     def snapshot(self) -> CylinderSnapshot:
@@ -75,7 +82,7 @@ class CylinderRecord:
 
     def changes(self) -> dict[str, Any] | None:
         """Every changeable column with its value, or None if nothing changed."""
-        now = tuple(getattr(self, name) for name in CHANGEABLE)
+        now = _changeable_values(self)
         if now == self._loaded:
             return None
         return {"id": self.id, **dict(zip(CHANGEABLE, now, strict=True))}
@@ -102,9 +109,11 @@ def lock_cylinders(
     )
     cylinders: dict[str, CylinderRecord] = {}
     heads: dict[str, ChainHead] = {}
-    for row in rows.mappings():
-        cylinders[row["code"]] = CylinderRecord(row)
-        heads[row["code"]] = ChainHead(row["code"], row["length"], row["head_hash"], row["length"])
+    for row in rows:
+        record = CylinderRecord(row)
+        length, head_hash = row[-2:]
+        cylinders[record.code] = record
+        heads[record.code] = ChainHead(record.code, length, head_hash, length)
     missing = [code for code in codes if code not in cylinders]
     if missing:
         # Codes never registered, or (only in data older than the chains) a cylinder
@@ -115,7 +124,7 @@ def lock_cylinders(
             .order_by(Cylinder.__table__.c.id)
             .with_for_update()
         )
-        cylinders.update((row["code"], CylinderRecord(row)) for row in rows.mappings())
+        cylinders.update((record.code, record) for record in map(CylinderRecord, rows))
     return cylinders, heads
 
 
