@@ -2,9 +2,10 @@
 
 No flask-smorest, no marshmallow, no ORM, no authentication: ``POST /insert`` parses the same
 JSON body a scan carries, inserts one row with SQLAlchemy Core into a table of its own, commits
-and answers 201 with the new id. The engine has the service's settings (see
-``cylinder_trace.db.make_engine``: pool_size 5, max_overflow 10, pre-ping, psycopg 3, no
-prepared statements), so the two differ by what the service does, not by how it connects.
+and answers 201 with the new id. The engine is the service's own
+(``cylinder_trace.db.make_engine``: pool_size 5, max_overflow 10, psycopg 3, statements
+prepared only on request), so the two differ by what the service does, not by how it
+connects.
 
 Run: ``DATABASE_URL=postgresql://... gunicorn -w 2 -b 127.0.0.1:PORT bench.baseline_app:app``
 from the repository root. ``GET /api/v1/health`` answers like the service's, for the poller.
@@ -18,7 +19,9 @@ import uuid
 from datetime import UTC, datetime
 
 from flask import Flask, Response, request
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
+
+from cylinder_trace.db import make_engine
 
 TABLE = "bench_baseline_scans"
 CREATE_TABLE = f"""
@@ -40,14 +43,8 @@ INSERT = text(
 
 
 def engine_for(url: str):  # type: ignore[no-untyped-def]
-    """The service's engine settings, for a fair comparison."""
-    return create_engine(
-        url,
-        pool_pre_ping=True,
-        pool_size=5,
-        max_overflow=10,
-        connect_args={"prepare_threshold": None},
-    )
+    """The service's own engine (cylinder_trace.db.make_engine), for a fair comparison."""
+    return make_engine(url)
 
 
 def database_url() -> str:

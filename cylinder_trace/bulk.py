@@ -11,23 +11,43 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, Table, any_, bindparam, insert, update
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ColumnElement
 
 
-def one_of(column: Any, values: Iterable[Any], dialect_name: str) -> ColumnElement[bool]:
-    """``column`` equals one of ``values``: ``= ANY(array)`` on PostgreSQL, IN elsewhere."""
-    values = list(values)
+def one_of(column: Any, name: str, dialect_name: str) -> ColumnElement[bool]:
+    """``column`` equals one of the list bound as ``name``: ``= ANY(array)`` on PostgreSQL."""
     if dialect_name == "postgresql":
-        array = bindparam(None, values, type_=postgresql.ARRAY(column.type))
-        return column == any_(array)
-    return column.in_(values)
+        return column == any_(bindparam(name, type_=postgresql.ARRAY(column.type)))
+    return column.in_(bindparam(name, expanding=True))
+
+
+_COMPILED: dict[Executable, str] = {}
+
+
+def fetch(connection: Connection, statement: Executable, params: dict[str, Any]) -> list[Any]:
+    """Rows of a statement built once (module level, bound parameters by name).
+
+    On PostgreSQL it runs straight on the driver as a prepared statement (planned once per
+    connection; its shape never changes, so a generic plan is as good as a custom one), and
+    values come back as psycopg gives them: no SQLAlchemy result processing. Elsewhere it
+    runs through SQLAlchemy.
+    """
+    if connection.dialect.name != "postgresql":
+        return list(connection.execute(statement, params))
+    sql = _COMPILED.get(statement)
+    if sql is None:
+        sql = _COMPILED[statement] = str(statement.compile(dialect=connection.dialect))
+    with connection.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
+        cursor.execute(sql, params, prepare=True)
+        return cursor.fetchall()
 
 
 def _json_default(value: Any) -> Any:
@@ -69,7 +89,7 @@ class BulkWrite:
         self.connection = connection
         self.postgresql = connection.dialect.name == "postgresql"
         self._parts: list[str] = []
-        self._params: dict[str, str] = {}
+        self._params: dict[str, Any] = {}
         self._returning: Sequence[str] = ()
         self._returned = ""  # the WITH part whose rows the statement answers with
         self._generic: list[tuple[Any, list[dict[str, Any]], bool]] = []
@@ -117,10 +137,13 @@ class BulkWrite:
             return
         param = f"p{len(self._parts)}"
         assignments = ", ".join(f"{name} = v.{name}" for name in others)
+        source = _recordset(table, names, param, self.connection)
+        # The keys again, as an array: the planner takes any json_to_recordset for 100 rows
+        # and would rather hash-join a seq scan of the whole table than probe its index.
         self._add(
-            f"UPDATE {table.name} SET {assignments} "
-            f"FROM {_recordset(table, names, param, self.connection)} "
-            f"WHERE {table.name}.{key} = v.{key}",
+            f"UPDATE {table.name} SET {assignments} FROM {source} "
+            f"WHERE {table.name}.{key} = v.{key} "
+            f"AND {table.name}.{key} = ANY(ARRAY(SELECT v.{key} FROM {source}))",
             param,
             rows,
         )
@@ -151,5 +174,7 @@ class BulkWrite:
             return []
         final = f"SELECT * FROM {self._returned}" if self._returning else "SELECT 1"
         sql = f"WITH {', '.join(self._parts)} {final}"
-        result = self.connection.exec_driver_sql(sql, self._params)
-        return [tuple(row) for row in result] if self._returning else []
+        with self.connection.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
+            # Prepared: a batch's statement has the same text every time (one per set of parts).
+            cursor.execute(sql, self._params, prepare=True)
+            return cursor.fetchall() if self._returning else []

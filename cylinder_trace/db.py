@@ -116,6 +116,9 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN")
 
 
+NEVER_AUTOMATICALLY = 2**31 - 1
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """An engine for SQLite (WAL, foreign keys on) or PostgreSQL (psycopg 3)."""
     if url.startswith("sqlite"):
@@ -125,9 +128,11 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         engine = create_engine(url, echo=echo, **kwargs)
         _configure_sqlite(engine)
         return engine
-    # psycopg prepares a statement after 5 runs, and PostgreSQL then may switch to a generic
-    # plan that ignores the values: a 500-item IN list went from 8 ms to 370 ms that way.
-    # Unprepared statements are planned with their values, and work behind PgBouncer too.
+    # psycopg would prepare every statement after 5 runs, and PostgreSQL then may switch to a
+    # generic plan that ignores the values: a 500-item IN list went from 8 ms to 370 ms that
+    # way. So nothing is prepared automatically (the threshold is never reached); the few
+    # hot statements of fixed shape ask for it (cylinder_trace.bulk.fetch). Behind PgBouncer
+    # that needs its max_prepared_statements (1.21+).
     return create_engine(
         url,
         echo=echo,
@@ -136,7 +141,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         pool_recycle=1800,
         pool_size=5,
         max_overflow=10,
-        connect_args={"prepare_threshold": None},
+        connect_args={"prepare_threshold": NEVER_AUTOMATICALLY},
     )
 
 

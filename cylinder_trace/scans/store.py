@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from functools import cache
 from operator import attrgetter
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from cylinder_trace.bulk import BulkWrite, one_of
+from cylinder_trace.bulk import BulkWrite, fetch, one_of
 from cylinder_trace.customers.models import Customer
 from cylinder_trace.cylinders.models import Cylinder
 from cylinder_trace.domain.lifecycle import CylinderSnapshot, CylinderState
@@ -68,6 +69,7 @@ class CylinderRecord:
         """From the values of ``_COLUMNS``, in that order."""
         for name, value in zip(_NAMES, row, strict=False):
             setattr(self, name, value)
+        self.state = CylinderState(self.state)  # as text when read straight from the driver
         self._loaded = tuple(row[_READ_ONLY_COUNT : len(_NAMES)])
 
     @property
@@ -88,6 +90,22 @@ class CylinderRecord:
         return {"id": self.id, **dict(zip(CHANGEABLE, now, strict=True))}
 
 
+@cache
+def _lock_statement(dialect: str, with_heads: bool) -> Select[Any]:
+    table, head = Cylinder.__table__, ScanChain.__table__
+    if with_heads:
+        statement = select(*_COLUMNS, head.c.length, head.c.head_hash).join(
+            head, head.c.chain_key == table.c.code
+        )
+    else:
+        statement = select(*_COLUMNS)
+    return (
+        statement.where(one_of(table.c.code, "codes", dialect))
+        .order_by(table.c.id)
+        .with_for_update()
+    )
+
+
 def lock_cylinders(
     session: Session, codes: list[str]
 ) -> tuple[dict[str, CylinderRecord], dict[str, ChainHead]]:
@@ -98,18 +116,11 @@ def lock_cylinders(
     """
     if not codes:
         return {}, {}
-    dialect = session.get_bind().dialect.name
-    head = ScanChain.__table__.c
-    rows = session.connection().execute(
-        select(*_COLUMNS, head.length, head.head_hash)
-        .join(ScanChain.__table__, head.chain_key == Cylinder.__table__.c.code)
-        .where(one_of(Cylinder.__table__.c.code, codes, dialect))
-        .order_by(Cylinder.__table__.c.id)
-        .with_for_update()
-    )
+    connection = session.connection()
+    dialect = connection.dialect.name
     cylinders: dict[str, CylinderRecord] = {}
     heads: dict[str, ChainHead] = {}
-    for row in rows:
+    for row in fetch(connection, _lock_statement(dialect, True), {"codes": codes}):
         record = CylinderRecord(row)
         length, head_hash = row[-2:]
         cylinders[record.code] = record
@@ -118,27 +129,28 @@ def lock_cylinders(
     if missing:
         # Codes never registered, or (only in data older than the chains) a cylinder
         # without a chain head: its first scan starts the chain.
-        rows = session.connection().execute(
-            select(*_COLUMNS)
-            .where(one_of(Cylinder.__table__.c.code, missing, dialect))
-            .order_by(Cylinder.__table__.c.id)
-            .with_for_update()
-        )
+        rows = fetch(connection, _lock_statement(dialect, False), {"codes": missing})
         cylinders.update((record.code, record) for record in map(CylinderRecord, rows))
     return cylinders, heads
+
+
+@cache
+def _heads_statement(dialect: str) -> Select[Any]:
+    table = ScanChain.__table__
+    return (
+        select(table.c.chain_key, table.c.length, table.c.head_hash)
+        .where(one_of(table.c.chain_key, "keys", dialect))
+        .order_by(table.c.chain_key)
+        .with_for_update()
+    )
 
 
 def lock_heads(session: Session, keys: list[str]) -> dict[str, ChainHead]:
     """Chain heads of scans that name no registered cylinder, locked until the commit."""
     if not keys:
         return {}
-    table = ScanChain.__table__
-    rows = session.connection().execute(
-        select(table.c.chain_key, table.c.length, table.c.head_hash)
-        .where(one_of(table.c.chain_key, keys, session.get_bind().dialect.name))
-        .order_by(table.c.chain_key)
-        .with_for_update()
-    )
+    connection = session.connection()
+    rows = fetch(connection, _heads_statement(connection.dialect.name), {"keys": keys})
     return {key: ChainHead(key, length, head_hash, length) for key, length, head_hash in rows}
 
 
@@ -153,17 +165,24 @@ class StoredScan(NamedTuple):
     result_message: str | None
 
 
+@cache
+def _stored_statement(dialect: str) -> Select[Any]:
+    table = Scan.__table__
+    return select(*(table.c[name] for name in StoredScan._fields)).where(
+        one_of(table.c.event_id, "event_ids", dialect)
+    )
+
+
 def stored_scans(session: Session, event_ids: list[uuid.UUID]) -> dict[uuid.UUID, StoredScan]:
     """Scans already stored under these event ids (looked up after the locks are held)."""
     if not event_ids:
         return {}
-    table = Scan.__table__
-    rows = session.connection().execute(
-        select(*(table.c[name] for name in StoredScan._fields)).where(
-            one_of(table.c.event_id, event_ids, session.get_bind().dialect.name)
-        )
-    )
-    return {row.event_id: StoredScan(*row) for row in rows}
+    connection = session.connection()
+    rows = fetch(connection, _stored_statement(connection.dialect.name), {"event_ids": event_ids})
+    return {
+        event_id: StoredScan(scan_id, event_id, content_hash, ScanResult(result), code, message)
+        for scan_id, event_id, content_hash, result, code, message in rows
+    }
 
 
 def load_customers(session: Session, ids: Iterable[int]) -> list[Customer]:
@@ -175,7 +194,8 @@ def load_customers(session: Session, ids: Iterable[int]) -> list[Customer]:
     if not wanted:
         return []
     dialect = session.get_bind().dialect.name
-    return list(session.scalars(select(Customer).where(one_of(Customer.id, wanted, dialect))))
+    statement = select(Customer).where(one_of(Customer.id, "ids", dialect))
+    return list(session.scalars(statement, {"ids": wanted}))
 
 
 def write(
