@@ -14,6 +14,7 @@ from typing import Any
 
 import flask_smorest
 from flask import g, request
+from flask_smorest.utils import resolve_schema_instance
 
 from cylinder_trace.auth.principal import Principal
 from cylinder_trace.auth.tokens import authenticate
@@ -65,6 +66,14 @@ def current_principal() -> Principal:
 
 class Blueprint(flask_smorest.Blueprint):
     """A resource blueprint under /api/v1 with declared access on every endpoint."""
+
+    def arguments(self, schema: Any, *args: Any, **kwargs: Any) -> Any:
+        """flask-smorest's ``arguments``, with the schema built once.
+
+        Given a class, webargs builds a new schema for every request, and building one
+        deep-copies its fields: half a millisecond of CPU per request for nothing.
+        """
+        return super().arguments(resolve_schema_instance(schema), *args, **kwargs)
 
     def access(
         self, *roles: Role | str, public: bool = False
