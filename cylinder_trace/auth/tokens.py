@@ -5,17 +5,19 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import Select, bindparam, func, or_, select, update
+from sqlalchemy.orm import Session
 
 from cylinder_trace.auth.models import ApiToken
-from cylinder_trace.auth.principal import Principal
+from cylinder_trace.auth.principal import Holder, Principal
+from cylinder_trace.bulk import fetch
 from cylinder_trace.db import utcnow
 from cylinder_trace.devices.models import Device
 from cylinder_trace.domain.errors import DomainError, NotFound, Unauthenticated
-from cylinder_trace.domain.roles import COMPANY_ROLES, Role
+from cylinder_trace.domain.roles import COMPANY_ROLES, OrganisationKind, Role
 from cylinder_trace.organisations.models import Organisation
 from cylinder_trace.users.models import User
 
@@ -86,12 +88,41 @@ def revoke_token(session: Session, token: ApiToken) -> ApiToken:
     return token
 
 
-# Every request runs this: the token, its holder and the holder's organisation in one
-# statement; the default eager loads would also bring each organisation's parent.
-_TOKEN_WITH_HOLDER = select(ApiToken).options(
-    joinedload(ApiToken.user).joinedload(User.organisation).lazyload(Organisation.parent),
-    joinedload(ApiToken.device).joinedload(Device.organisation).lazyload(Organisation.parent),
-)
+@cache
+def _holder_statement(dialect: str) -> Select[Any]:
+    """The token and what the request needs of its holder, in one statement of columns.
+
+    Every request runs it, so it is built once (and prepared on PostgreSQL, see ``fetch``);
+    the ORM objects are loaded later only if something asks for them.
+    """
+    token, user, device = ApiToken.__table__, User.__table__, Device.__table__
+    organisation = Organisation.__table__
+    return (
+        select(
+            token.c.id,
+            token.c.expires_at,
+            token.c.revoked_at,
+            token.c.last_used_at,
+            user.c.id,
+            user.c.role,
+            user.c.active,
+            device.c.id,
+            device.c.active,
+            organisation.c.id,
+            organisation.c.kind,
+            organisation.c.parent_id,
+            organisation.c.division_code,
+            organisation.c.active,
+        )
+        .select_from(token)
+        .outerjoin(user, user.c.id == token.c.user_id)
+        .outerjoin(device, device.c.id == token.c.device_id)
+        .join(
+            organisation,
+            organisation.c.id == func.coalesce(user.c.organisation_id, device.c.organisation_id),
+        )
+        .where(token.c.token_hash == bindparam("token_hash"))
+    )
 
 
 def authenticate(session: Session, secret: str | None) -> Principal:
@@ -101,21 +132,39 @@ def authenticate(session: Session, secret: str | None) -> Principal:
             "Authentication required: send 'Authorization: Bearer <token>'.",
             code="unauthenticated",
         )
-    token = session.scalars(_TOKEN_WITH_HOLDER.where(ApiToken.token_hash == hash_token(secret)))
-    token = token.unique().one_or_none()
+    connection = session.connection()
+    rows = fetch(
+        connection,
+        _holder_statement(connection.dialect.name),
+        {"token_hash": hash_token(secret)},
+    )
     now = utcnow()
-    if token is None or not token.is_usable(now):
+    if not rows:
         raise Unauthenticated("The token is unknown, revoked or expired.", code="invalid_token")
-    user, device = token.user, token.device
-    if (user is not None and not user.active) or (device is not None and not device.active):
+    token_id, expires_at, revoked_at, last_used_at = rows[0][:4]
+    user_id, role, user_active, device_id, device_active = rows[0][4:9]
+    organisation_id, kind, parent_id, division_code, organisation_active = rows[0][9:]
+    if revoked_at is not None or (expires_at is not None and expires_at <= now):
+        raise Unauthenticated("The token is unknown, revoked or expired.", code="invalid_token")
+    if (user_id is not None and not user_active) or (device_id is not None and not device_active):
         raise Unauthenticated("The token's holder is deactivated.", code="invalid_token")
-    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
-        token.last_used_at = now
-        session.flush()
-    organisation = user.organisation if user is not None else device.organisation  # type: ignore[union-attr]
-    if not organisation.active:
+    if not organisation_active:
         raise Unauthenticated("The token's organisation is deactivated.", code="invalid_token")
-    return Principal(token_id=token.id, organisation=organisation, user=user, device=device)
+    if last_used_at is None or now - last_used_at >= LAST_USED_RESOLUTION:
+        session.execute(
+            update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now),
+            execution_options={"synchronize_session": False},
+        )
+    holder = Holder(
+        organisation_id,
+        OrganisationKind(kind),
+        parent_id,
+        division_code,
+        user_id,
+        Role(role) if role is not None else None,
+        device_id,
+    )
+    return Principal(token_id, holder=holder, session=session)
 
 
 def visible_tokens(principal: Principal) -> Select[tuple[ApiToken]]:
@@ -123,7 +172,7 @@ def visible_tokens(principal: Principal) -> Select[tuple[ApiToken]]:
     statement = select(ApiToken).order_by(ApiToken.id)
     if principal.is_system_admin:
         return statement
-    own = ApiToken.user_id == (principal.user.id if principal.user is not None else -1)
+    own = ApiToken.user_id == (principal.user_id if principal.user_id is not None else -1)
     if principal.role == Role.COMPANY_ADMIN and principal.company_id is not None:
         company = principal.company_id
         managed_orgs = select(Organisation.id).where(
@@ -150,7 +199,7 @@ def get_revocable_token(session: Session, principal: Principal, token_id: int) -
     """A token the caller may revoke: its own, or one it manages; NotFound otherwise."""
     token = session.get(ApiToken, token_id)
     if token is not None:
-        own = principal.user is not None and token.user_id == principal.user.id
+        own = principal.user_id is not None and token.user_id == principal.user_id
         if own or (
             principal.role in (Role.SYSTEM_ADMIN, Role.COMPANY_ADMIN)
             and principal.can_manage_organisation(_holder_organisation(token))

@@ -137,7 +137,7 @@ def get_checkable_catering_user(
     """
     customer = get_visible_catering_user(session, principal, customer_id)
     if (
-        principal.user is None
+        principal.user_id is None
         or principal.role not in COMPANY_ROLES
         or principal.company_id != customer.company_id
     ):

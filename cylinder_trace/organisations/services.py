@@ -54,7 +54,7 @@ def visible_organisations(principal: Principal) -> Select[tuple[Organisation]]:
                 ),
             )
         )
-    return statement.where(own if principal.user is not None else false())
+    return statement.where(own if principal.user_id is not None else false())
 
 
 def get_visible_organisation(session: Session, principal: Principal, org_id: int) -> Organisation:

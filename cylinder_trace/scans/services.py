@@ -89,14 +89,24 @@ def _target(item: dict[str, Any], ctx: ScanContext) -> _Target:
     return _Target(scanned, scanned, scanned)
 
 
-def _site(session: Session, ctx: ScanContext, item: dict[str, Any]) -> Organisation:
+@dataclass(frozen=True, slots=True)
+class Site:
+    """Where a scan happened: what the rules and the side effects need of the place."""
+
+    id: int
+    kind: OrganisationKind
+    company_id: int | None
+
+
+def _site(session: Session, ctx: ScanContext, item: dict[str, Any]) -> Site:
     principal = ctx.principal
     if item.get("site_id") is None:
-        return principal.organisation
+        # The caller's own organisation: known from the token, nothing to load.
+        return Site(principal.organisation_id, principal.organisation_kind, principal.company_id)
     site = session.get(Organisation, item["site_id"])
     if site is None or (not principal.is_system_admin and site.company_id != principal.company_id):
         raise DomainError("The site is not one of your company's sites.", code="site_invalid")
-    return site
+    return Site(site.id, site.kind, site.company_id)
 
 
 def _buyer(
@@ -128,7 +138,7 @@ def _judge(
     ctx: ScanContext,
     item: dict[str, Any],
     cylinder: CylinderRecord,
-    site: Organisation,
+    site: Site,
     label_valid: bool,
 ) -> tuple[Judgement, Customer | None]:
     kind = item["kind"]
@@ -332,8 +342,8 @@ def _record_one(
         "cylinder_id": cylinder.id if cylinder is not None else None,
         "occurred_at": item["occurred_at"],
         "received_at": ctx.now,
-        "actor_user_id": principal.user.id if principal.user is not None else None,
-        "device_id": principal.device.id if principal.device is not None else None,
+        "actor_user_id": principal.user_id,
+        "device_id": principal.device_id,
         "organisation_id": principal.organisation_id,
         "site_id": None,
         "latitude": item.get("latitude"),

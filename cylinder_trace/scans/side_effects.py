@@ -5,18 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from cylinder_trace.customers.models import Customer
-from cylinder_trace.cylinders.models import Cylinder
 from cylinder_trace.cylinders.services import computed_dates
 from cylinder_trace.domain.lifecycle import CylinderSnapshot, CylinderState, Outcome, ScanKind
-from cylinder_trace.organisations.models import Organisation
+from cylinder_trace.scans.store import CylinderRecord
 
 
 def apply_side_effects(
-    cylinder: Cylinder,
+    cylinder: CylinderRecord,
     snapshot: CylinderSnapshot | None,
     item: dict[str, Any],
     fields: dict[str, Any],
-    site: Organisation,
+    site: Any,  # services.Site: its id is where the cylinder now is
     customer: Customer | None,
     late: bool,
     ctx: Any,

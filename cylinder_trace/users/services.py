@@ -72,7 +72,7 @@ def visible_users(principal: Principal) -> Select[tuple[User]]:
     if principal.role == Role.COMPANY_ADMIN and principal.company_id is not None:
         company = principal.company_id
         return statement.where(or_(Organisation.id == company, Organisation.parent_id == company))
-    return statement.where(User.id == (principal.user.id if principal.user else -1))
+    return statement.where(User.id == (principal.user_id if principal.user_id is not None else -1))
 
 
 def filter_users(statement: Select[tuple[User]], filters: dict[str, Any]) -> Select[tuple[User]]:
