@@ -65,10 +65,22 @@ def _recordset(table: Table, names: Sequence[str], param: str, conn: Connection)
     each value with its column type's own input function. Faster, measured here, than an
     array per column (which psycopg builds in Python) and than COPY row by row.
     """
-    types = ", ".join(
-        f"{name} {table.c[name].type.compile(dialect=conn.dialect)}" for name in names
-    )
-    return f"json_to_recordset(%({param})s::json) AS v({types})"
+    return f"json_to_recordset(%({param})s::json) AS v({_column_list(table, tuple(names), conn)})"
+
+
+_COLUMN_LISTS: dict[tuple[str, tuple[str, ...]], str] = {}
+
+
+def _column_list(table: Table, names: tuple[str, ...], conn: Connection) -> str:
+    """``name type, ...`` for the columns, compiled once (compiling types is not cheap)."""
+    key = (table.name, names)
+    text = _COLUMN_LISTS.get(key)
+    if text is None:
+        text = ", ".join(
+            f"{name} {table.c[name].type.compile(dialect=conn.dialect)}" for name in names
+        )
+        _COLUMN_LISTS[key] = text
+    return text
 
 
 def _payload(rows: Sequence[dict[str, Any]]) -> str:
@@ -92,12 +104,23 @@ class BulkWrite:
         self._params: dict[str, Any] = {}
         self._returning: Sequence[str] = ()
         self._returned = ""  # the WITH part whose rows the statement answers with
+        self._guard = ""  # the WITH part whose rows later parts depend on (unless_stored)
         self._generic: list[tuple[Any, list[dict[str, Any]], bool]] = []
 
     def insert(
-        self, table: Table, rows: Sequence[dict[str, Any]], returning: Sequence[str] = ()
+        self,
+        table: Table,
+        rows: Sequence[dict[str, Any]],
+        returning: Sequence[str] = (),
+        *,
+        unless_stored: str | None = None,
     ) -> None:
-        """Insert ``rows``; at most one insert may ask for ``returning`` columns."""
+        """Insert ``rows``; at most one insert may ask for ``returning`` columns.
+
+        ``unless_stored`` (PostgreSQL only, first part only) names a unique column: rows
+        whose value is already stored are left out, and if none goes in, neither does any
+        later part. For a single new row that makes a look-up before the write unneeded.
+        """
         if not rows:
             return
         names = list(rows[0])
@@ -113,6 +136,17 @@ class BulkWrite:
             f"INSERT INTO {table.name} ({columns}) SELECT {columns} "
             f"FROM {_recordset(table, names, param, self.connection)}"
         )
+        if unless_stored is not None:
+            if self._parts or not self.postgresql:
+                raise ValueError("unless_stored: the first part, on PostgreSQL only")
+            sql += (
+                f" WHERE NOT EXISTS (SELECT 1 FROM {table.name} AS stored "
+                f"WHERE stored.{unless_stored} = v.{unless_stored})"
+            )
+            self._guard = f"w{len(self._parts)}"
+            returning = returning or (unless_stored,)
+        elif self._guard:
+            sql += f" WHERE EXISTS (SELECT 1 FROM {self._guard})"
         if returning:
             self._returning = returning
             sql += f" RETURNING {', '.join(returning)}"
@@ -143,7 +177,8 @@ class BulkWrite:
         self._add(
             f"UPDATE {table.name} SET {assignments} FROM {source} "
             f"WHERE {table.name}.{key} = v.{key} "
-            f"AND {table.name}.{key} = ANY(ARRAY(SELECT v.{key} FROM {source}))",
+            f"AND {table.name}.{key} = ANY(ARRAY(SELECT v.{key} FROM {source}))"
+            + (f" AND EXISTS (SELECT 1 FROM {self._guard})" if self._guard else ""),
             param,
             rows,
         )

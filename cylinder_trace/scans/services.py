@@ -217,8 +217,10 @@ def record_scans(
     orphans = {_orphan_key(t) for t in targets.values() if t.code not in cylinders}
     heads.update(store.lock_heads(session, sorted(orphans)))
     # Looked up only now, under the locks: a retry racing its original waits for it above,
-    # then finds it here instead of tripping over the unique constraint.
-    stored = store.stored_scans(session, list(first_seen))
+    # then finds it here instead of tripping over the unique constraint. One interactive
+    # scan (the commonest request) has the write itself check, saving a round trip.
+    check_while_writing = len(items) == 1 and store.can_check_while_writing(session)
+    stored = {} if check_while_writing else store.stored_scans(session, list(first_seen))
     for index in list(pending):
         item = items[index]
         if item["event_id"] in stored:
@@ -256,7 +258,14 @@ def record_scans(
             results[index] = result
     del buyers
     session.flush()  # the late path's review flags on stored scans, if any
-    ids = store.write(session, rows, heads.values(), cylinders.values())
+    ids = store.write(
+        session, rows, heads.values(), cylinders.values(), only_if_new=check_while_writing
+    )
+    if check_while_writing and rows and rows[0]["event_id"] not in ids:
+        # Stored already (a retry): nothing was written; answer as for any repeat.
+        event_id = rows[0]["event_id"]
+        original = store.stored_scans(session, [event_id])[event_id]
+        results[0] = _repeat(0, items[0], hashes[0], original)
     for result in results:
         if result is not None and result.scan_id is None and result.record is not None:
             result.scan_id = result.record["id"] = ids[result.record["event_id"]]

@@ -203,13 +203,22 @@ def write(
     rows: list[dict[str, Any]],
     heads: Iterable[ChainHead],
     cylinders: Iterable[CylinderRecord],
+    *,
+    only_if_new: bool = False,
 ) -> dict[uuid.UUID, int]:
     """Insert the new scans, move the chain heads, update changed cylinders; return new ids.
 
-    One statement on PostgreSQL, however many items.
+    One statement on PostgreSQL, however many items. With ``only_if_new`` (PostgreSQL, see
+    ``can_check_while_writing``) nothing is written if a scan's event_id is already stored;
+    the returned ids then lack it.
     """
     writes = BulkWrite(session.connection())
-    writes.insert(Scan.__table__, rows, returning=("event_id", "id"))
+    writes.insert(
+        Scan.__table__,
+        rows,
+        returning=("event_id", "id"),
+        unless_stored="event_id" if only_if_new else None,
+    )
     new_heads, moved_heads = [], []
     for head in heads:
         if head.length == head.stored_length:
@@ -226,6 +235,11 @@ def write(
     _expire(session, Cylinder, (c["id"] for c in changed))
     _expire(session, ScanChain, (h["chain_key"] for h in moved_heads))
     return dict(inserted)
+
+
+def can_check_while_writing(session: Session) -> bool:
+    """Whether ``write(only_if_new=True)`` can stand in for ``stored_scans`` beforehand."""
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def _expire(session: Session, model: type, keys: Iterable[Any]) -> None:
