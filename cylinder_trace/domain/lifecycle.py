@@ -218,7 +218,8 @@ class TransitionRefused(DomainError):
 
 
 def _apply_flags(snapshot: CylinderSnapshot, event: ScanEvent) -> CylinderSnapshot:
-    return replace(snapshot, **FLAG_EFFECTS.get((event.kind, event.outcome), {}))
+    effects = FLAG_EFFECTS.get((event.kind, event.outcome))
+    return replace(snapshot, **effects) if effects else snapshot
 
 
 def _check(snapshot: CylinderSnapshot | None, event: ScanEvent) -> tuple[str, str] | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from types import SimpleNamespace
 from typing import Any
 
 import marshmallow as ma
@@ -27,6 +26,7 @@ from cylinder_trace.scans.schemas import (
     ScanBatchSchema,
     ScanCreateSchema,
     ScanSchema,
+    scan_answer,
 )
 from cylinder_trace.web.api import DEVICE, Blueprint, current_principal
 from cylinder_trace.web.errors import error_response
@@ -102,9 +102,10 @@ class Scans(MethodView):
             )
         if result.status == services.DUPLICATE:
             return get_session().get(services.Scan, result.scan_id), 200
-        # Answer from what was just written: reading the row back would cost a round trip,
-        # and building an ORM object only to dump it cost more than the dump.
-        return SimpleNamespace(**result.record), 201
+        # Answer from what was just written: reading the row back would cost a round trip.
+        response = current_app.json.response(scan_answer(result.record))
+        response.status_code = 201
+        return response
 
 
 @blp.route("/batch")

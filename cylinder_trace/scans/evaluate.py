@@ -6,16 +6,18 @@ Every problem is a (code, message) pair; the first is the one the caller is told
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from cylinder_trace.customers.models import Customer, PremisesType
 from cylinder_trace.cylinders.models import Cylinder
 from cylinder_trace.domain import fill
 from cylinder_trace.domain.lifecycle import Outcome, ScanKind
-from cylinder_trace.domain.rules import RuleSettings
+from cylinder_trace.domain.rules import ChecklistItem, RuleSettings
 
 MESSAGES = {
     "cylinder_unknown": "This code was never registered.",
@@ -51,7 +53,7 @@ class Judgement:
         self.problems.append((code, message or MESSAGES.get(code, code)))
 
 
-def check_items(items: dict[str, bool] | None, required: list[str]) -> bool | None:
+def check_items(items: dict[str, bool] | None, required: Iterable[str]) -> bool | None:
     """None when no check was recorded, else whether every required item passed."""
     if not items:
         return None
@@ -79,6 +81,11 @@ def cylinder_facts(
     )
 
 
+@cache
+def _codes(checklist: tuple[ChecklistItem, ...]) -> tuple[str, ...]:
+    return tuple(item.code for item in checklist)
+
+
 def judge_fill(
     cylinder: Cylinder,
     scan: Any,
@@ -89,7 +96,7 @@ def judge_fill(
 ) -> Judgement:
     """TSG 23 / GB 17267: may it be filled, and is the net mass within tolerance?"""
     judgement = Judgement()
-    pre = check_items(scan.pre_fill_check, [item.code for item in rules.pre_fill_checklist])
+    pre = check_items(scan.pre_fill_check, _codes(rules.pre_fill_checklist))
     facts = cylinder_facts(cylinder, label_valid=label_valid, pre_fill_check_passed=pre)
     for code in fill.fill_refusals(facts, station_company_id, today, rules):
         judgement.add(code)
@@ -101,7 +108,7 @@ def judge_fill(
             gross_kg=str(scan.gross_kg), tare_kg=str(tare), net_kg=str(scan.gross_kg - tare)
         )
     if scan.post_fill_check:
-        post = check_items(scan.post_fill_check, [i.code for i in rules.post_fill_checklist])
+        post = check_items(scan.post_fill_check, _codes(rules.post_fill_checklist))
         if post is False:
             judgement.add("post_fill_check_failed")
     return judgement

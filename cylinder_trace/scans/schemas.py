@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import marshmallow as ma
 from marshmallow import validate
 
@@ -101,6 +103,35 @@ class ScanSchema(ma.Schema):
     review_code = ma.fields.String(allow_none=True)
     seq = ma.fields.Integer()
     record_hash = ma.fields.String()
+
+
+def scan_answer(scan: dict[str, Any]) -> dict[str, Any]:
+    """What ``ScanSchema().dump`` gives for a scan's fields, built directly (a test holds
+    the two equal): one interactive scan is the commonest request, and the dump was a
+    tenth of its CPU."""
+    outcome = scan["outcome"]
+    return {
+        "id": scan["id"],
+        "event_id": str(scan["event_id"]),
+        "kind": scan["kind"].value,
+        "outcome": outcome.value if outcome else None,
+        "scanned": scan["scanned"],
+        "cylinder_code": scan["chain_key"] if scan["cylinder_id"] else None,
+        "occurred_at": scan["occurred_at"].isoformat(),
+        "received_at": scan["received_at"].isoformat(),
+        "actor_user_id": scan["actor_user_id"],
+        "device_id": scan["device_id"],
+        "site_id": scan["site_id"],
+        "customer_id": scan["customer_id"],
+        "data": dict(scan["data"]),
+        "interactive": scan["interactive"],
+        "result": scan["result"].value,
+        "result_code": scan["result_code"],
+        "result_message": scan["result_message"],
+        "review_code": scan["review_code"],
+        "seq": scan["seq"],
+        "record_hash": scan["record_hash"],
+    }
 
 
 class ItemResultSchema(ma.Schema):

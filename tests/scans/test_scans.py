@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from cylinder_trace.cylinders.models import Cylinder
 from cylinder_trace.domain.lifecycle import CylinderState
 from cylinder_trace.scans.models import Scan
+from cylinder_trace.scans.schemas import ScanSchema
 from tests.scans.conftest import BRIEF_ID, PRE_OK, fill, scan
 from tests.test_auth import assert_error
 from tests.world import World
@@ -53,7 +54,10 @@ def test_a_whole_life(
     for who, body, expected in steps:
         response = post(client, world, body, who)
         assert response.status_code == 201, (body["kind"], response.get_json())
-        assert response.get_json()["result"] == "accepted"
+        answer = response.get_json()
+        assert answer["result"] == "accepted"
+        # Built from the written fields without the schema: the same as the stored row's dump.
+        assert answer == ScanSchema().dump(db_session.get(Scan, answer["id"]))
         assert state(db_session).state.value == expected, body["kind"]
     # The registration record plus one record per scan, all in one chain.
     seqs = db_session.scalars(select(Scan.seq).where(Scan.chain_key == CODE).order_by(Scan.seq))
