@@ -50,7 +50,22 @@ def fetch(connection: Connection, statement: Executable, params: dict[str, Any])
         return cursor.fetchall()
 
 
+def _isoformat(value: datetime | date) -> str:
+    return value.isoformat()
+
+
+_JSON_BY_TYPE: dict[type, Any] = {
+    datetime: _isoformat,
+    date: _isoformat,
+    uuid.UUID: str,
+    Decimal: str,
+}
+
+
 def _json_default(value: Any) -> Any:
+    convert = _JSON_BY_TYPE.get(type(value))
+    if convert is not None:
+        return convert(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, uuid.UUID | Decimal):
@@ -114,12 +129,14 @@ class BulkWrite:
         returning: Sequence[str] = (),
         *,
         unless_stored: str | None = None,
+        as_json: Sequence[str] | None = None,
     ) -> None:
         """Insert ``rows``; at most one insert may ask for ``returning`` columns.
 
         ``unless_stored`` (PostgreSQL only, first part only) names a unique column: rows
         whose value is already stored are left out, and if none goes in, neither does any
         later part. For a single new row that makes a look-up before the write unneeded.
+        ``as_json`` (PostgreSQL) gives the rows already encoded, one JSON object each.
         """
         if not rows:
             return
@@ -150,7 +167,7 @@ class BulkWrite:
         if returning:
             self._returning = returning
             sql += f" RETURNING {', '.join(returning)}"
-        self._add(sql, param, rows, returning=bool(returning))
+        self._add(sql, param, rows, returning=bool(returning), as_json=as_json)
 
     def update(self, table: Table, key: str, rows: Sequence[dict[str, Any]]) -> None:
         """Update each row found by ``key`` with the row's other values."""
@@ -184,11 +201,17 @@ class BulkWrite:
         )
 
     def _add(
-        self, sql: str, param: str, rows: Sequence[dict[str, Any]], *, returning: bool = False
+        self,
+        sql: str,
+        param: str,
+        rows: Sequence[dict[str, Any]],
+        *,
+        returning: bool = False,
+        as_json: Sequence[str] | None = None,
     ) -> None:
         name = f"w{len(self._parts)}"
         self._parts.append(f"{name} AS ({sql})")
-        self._params[param] = _payload(rows)
+        self._params[param] = _payload(rows) if as_json is None else f"[{','.join(as_json)}]"
         if returning:
             self._returned = name
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Numeric, String, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cylinder_trace.db import Base, EnumText, enum_check, utcnow
@@ -67,7 +76,7 @@ class Cylinder(Base):
         ForeignKey("organisations.id", ondelete="RESTRICT")
     )
     holder_customer_id: Mapped[int | None] = mapped_column(
-        ForeignKey("customers.id", ondelete="RESTRICT"), index=True
+        ForeignKey("customers.id", ondelete="RESTRICT")
     )
     held_since: Mapped[datetime | None]
     last_scan_at: Mapped[datetime | None]
@@ -88,6 +97,13 @@ class Cylinder(Base):
             "(state = 'scrapped') = (scrapped_at IS NOT NULL)", name="scrapped_has_time"
         ),
         Index("ix_cylinders_owner_state", "owner_company_id", "state"),
+        # Partial: most cylinders are held by nobody, and each scan rewrites the row.
+        Index(
+            "ix_cylinders_holder_customer_id",
+            "holder_customer_id",
+            postgresql_where=text("holder_customer_id IS NOT NULL"),
+            sqlite_where=text("holder_customer_id IS NOT NULL"),
+        ),
     )
 
     @property

@@ -284,7 +284,14 @@ def apply(snapshot: CylinderSnapshot | None, event: ScanEvent) -> CylinderSnapsh
         raise TransitionRefused(*broken, details=details)
     if snapshot is None:
         return CylinderSnapshot(TRANSITIONS[(None, event.kind, event.outcome)])
-    return _apply_flags(replace(snapshot, state=_target(snapshot, event)), event)
+    return _apply_flags(_moved(snapshot, _target(snapshot, event)), event)
+
+
+def _moved(snapshot: CylinderSnapshot, state: CylinderState) -> CylinderSnapshot:
+    # dataclasses.replace, spelt out: this runs for every scan, and replace is slow.
+    return CylinderSnapshot(
+        state, snapshot.stopped, snapshot.lost, snapshot.overfilled, snapshot.underfilled
+    )
 
 
 def _derive_forced_targets() -> dict[tuple[ScanKind, Outcome | None], CylinderState]:

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from enum import StrEnum
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import select
@@ -69,6 +72,22 @@ def _canonical(value: Any) -> Any:
 # Values of these exact types are their own canonical form. The output must never change:
 # stored hashes are checked against it (a test holds it to the original definition).
 _PLAIN = frozenset({str, int, bool, type(None), dict, list})
+_BY_TYPE: dict[type, Any] = {}
+
+
+def _converter(kind: type) -> Any:
+    """The conversion ``_canonical`` makes for every value of this type, when one exists."""
+    if issubclass(kind, datetime):
+        return _canonical_datetime
+    if issubclass(kind, Decimal | float):
+        return _canonical_number
+    if issubclass(kind, StrEnum):
+        return attrgetter("value")
+    if kind is uuid.UUID:
+        return str
+    return _canonical  # decided value by value
+
+
 _SORTED_FIELDS = tuple(sorted(HASHED_FIELDS))
 # Keys go in sorted already; sort_keys stays on so nested dicts (``data``) are sorted too.
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -76,13 +95,30 @@ _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=
 
 def record_hash(fields: dict[str, Any]) -> str:
     """SHA-256 over the canonical JSON of a record's immutable fields."""
+    return hashed(fields)[0]
+
+
+def hashed(fields: dict[str, Any]) -> tuple[str, str]:
+    """The record hash and the canonical JSON it covers.
+
+    That JSON holds every hashed field as text PostgreSQL reads back as the same value
+    (instants in UTC with microseconds, numbers with six places), so the writer can send
+    it as it is instead of encoding the record a second time.
+    """
     canonical = {}
     get = fields.get
     for name in _SORTED_FIELDS:
         value = get(name)
-        canonical[name] = value if type(value) in _PLAIN else _canonical(value)
+        kind = type(value)
+        if kind in _PLAIN:
+            canonical[name] = value
+        else:
+            convert = _BY_TYPE.get(kind)
+            if convert is None:
+                convert = _BY_TYPE[kind] = _converter(kind)
+            canonical[name] = convert(value)
     text = _ENCODER.encode(canonical)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(text.encode("utf-8")).hexdigest(), text
 
 
 @dataclass(slots=True)
@@ -99,20 +135,21 @@ class ChainHead:
     stored_length: int = 0
 
 
-def link(fields: dict[str, Any], chain: ChainHead | None) -> tuple[dict[str, Any], ChainHead]:
+def link(fields: dict[str, Any], chain: ChainHead | None) -> tuple[dict[str, Any], ChainHead, str]:
     """Give a new record its place in the chain (seq, prev_hash, record_hash).
 
-    Returns the completed fields and the chain head, new or moved on; the caller writes them.
+    Returns the completed fields, the chain head (new or moved on; the caller writes them)
+    and the canonical JSON of the hashed fields (see ``hashed``).
     """
     fields["seq"] = 1 if chain is None else chain.length + 1
     fields["prev_hash"] = None if chain is None else chain.head_hash
-    fields["record_hash"] = record_hash(fields)
+    fields["record_hash"], text = hashed(fields)
     if chain is None:
         chain = ChainHead(fields["chain_key"], 1, fields["record_hash"])
     else:
         chain.length = fields["seq"]
         chain.head_hash = fields["record_hash"]
-    return fields, chain
+    return fields, chain, text
 
 
 @dataclass(frozen=True, slots=True)

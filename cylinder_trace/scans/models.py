@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -32,6 +33,9 @@ class ScanResult(StrEnum):
     ACCEPTED_WITH_VIOLATION = "accepted_with_violation"
     REJECTED = "rejected"
 
+
+# Refused or flagged when received, or flagged later by a late scan: what regulators review.
+NEEDS_REVIEW = "result <> 'accepted' OR review_code IS NOT NULL"
 
 # BigInteger ids on PostgreSQL; SQLite only auto-increments an INTEGER PRIMARY KEY.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -70,9 +74,7 @@ class Scan(Base):
     site_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"))
     latitude: Mapped[float | None] = mapped_column(Numeric(9, 6))
     longitude: Mapped[float | None] = mapped_column(Numeric(9, 6))
-    customer_id: Mapped[int | None] = mapped_column(
-        ForeignKey("customers.id", ondelete="RESTRICT"), index=True
-    )
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="RESTRICT"))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     interactive: Mapped[bool]
     result: Mapped[ScanResult] = mapped_column(EnumText(ScanResult))
@@ -93,7 +95,20 @@ class Scan(Base):
         ),
         Index("ix_scans_cylinder_occurred", "cylinder_id", "occurred_at"),
         Index("ix_scans_site_kind_occurred", "site_id", "kind", "occurred_at"),
-        Index("ix_scans_result_received", "result", "received_at"),
+        # Partial indexes: most scans name no buyer and need no review, and every scan
+        # insert would otherwise add an entry to both.
+        Index(
+            "ix_scans_customer_id",
+            "customer_id",
+            postgresql_where=text("customer_id IS NOT NULL"),
+            sqlite_where=text("customer_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_scans_needs_review",
+            "received_at",
+            postgresql_where=text(NEEDS_REVIEW),
+            sqlite_where=text(NEEDS_REVIEW),
+        ),
     )
 
 

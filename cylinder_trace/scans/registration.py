@@ -59,7 +59,7 @@ def record_registrations(
             "result_message": None,
             "review_code": None,
         }
-        fields, head = chains.link(fields, None)
+        fields, head, _ = chains.link(fields, None)
         rows.append(fields)
         heads.append(head)
     if rows:

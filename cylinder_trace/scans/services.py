@@ -236,6 +236,7 @@ def record_scans(
         ),
     )
     rows: list[dict[str, Any]] = []
+    texts: list[str] = []  # each row's canonical JSON, from hashing it
     fresh: dict[int, list] = {}
     # No autoflush inside the loop: nothing the loop reads depends on pending ORM changes.
     with session.no_autoflush:
@@ -253,13 +254,15 @@ def record_scans(
                 fresh,
             )
             fields = result.record
-            fields, heads[fields["chain_key"]] = chains.link(fields, heads.get(fields["chain_key"]))
+            key = fields["chain_key"]
+            fields, heads[key], text = chains.link(fields, heads.get(key))
             rows.append(fields)
+            texts.append(text)
             results[index] = result
     del buyers
     session.flush()  # the late path's review flags on stored scans, if any
     ids = store.write(
-        session, rows, heads.values(), cylinders.values(), only_if_new=check_while_writing
+        session, rows, texts, heads.values(), cylinders.values(), only_if_new=check_while_writing
     )
     if check_while_writing and rows and rows[0]["event_id"] not in ids:
         # Stored already (a retry): nothing was written; answer as for any repeat.

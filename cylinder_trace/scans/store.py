@@ -7,6 +7,7 @@ step is one statement whatever the batch size (see ``cylinder_trace.bulk``).
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable, Sequence
 from functools import cache
@@ -21,7 +22,7 @@ from cylinder_trace.bulk import BulkWrite, fetch, one_of
 from cylinder_trace.customers.models import Customer
 from cylinder_trace.cylinders.models import Cylinder
 from cylinder_trace.domain.lifecycle import CylinderSnapshot, CylinderState
-from cylinder_trace.scans.chain import ChainHead
+from cylinder_trace.scans.chain import HASHED_FIELDS, ChainHead
 from cylinder_trace.scans.models import Scan, ScanChain, ScanResult
 
 # What a scan may change on the cylinder (see side_effects), and what it only reads.
@@ -201,6 +202,7 @@ def load_customers(session: Session, ids: Iterable[int]) -> list[Customer]:
 def write(
     session: Session,
     rows: list[dict[str, Any]],
+    hashed_texts: list[str],
     heads: Iterable[ChainHead],
     cylinders: Iterable[CylinderRecord],
     *,
@@ -218,6 +220,7 @@ def write(
         rows,
         returning=("event_id", "id"),
         unless_stored="event_id" if only_if_new else None,
+        as_json=_scan_json(rows, hashed_texts) if writes.postgresql else None,
     )
     new_heads, moved_heads = [], []
     for head in heads:
@@ -235,6 +238,24 @@ def write(
     _expire(session, Cylinder, (c["id"] for c in changed))
     _expire(session, ScanChain, (h["chain_key"] for h in moved_heads))
     return dict(inserted)
+
+
+_UNHASHED = ("record_hash", "result_message", "review_code")
+_HASHED_AND_UNHASHED = {*HASHED_FIELDS, *_UNHASHED}
+
+
+def _scan_json(rows: list[dict[str, Any]], hashed_texts: list[str]) -> list[str] | None:
+    """Each scan as a JSON object: its hashed fields as hashed, then the other three.
+
+    None (encode the rows afresh) if the rows hold any other column: json_to_recordset
+    would quietly read a column missing from the JSON as NULL.
+    """
+    if not rows or set(rows[0]) != _HASHED_AND_UNHASHED:
+        return None
+    return [
+        f"{text[:-1]},{json.dumps({name: row[name] for name in _UNHASHED})[1:]}"
+        for row, text in zip(rows, hashed_texts, strict=True)
+    ]
 
 
 def can_check_while_writing(session: Session) -> bool:
