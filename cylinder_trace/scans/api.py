@@ -17,7 +17,6 @@ from cylinder_trace.domain.roles import Role
 from cylinder_trace.scans import services
 from cylinder_trace.scans.context import ScanContext
 from cylinder_trace.scans.fill_check import fill_check
-from cylinder_trace.scans.items import quick_load
 from cylinder_trace.scans.schemas import (
     MAX_BATCH,
     BatchResultSchema,
@@ -134,7 +133,7 @@ class ScanBatch(MethodView):
         answers: list[dict[str, Any] | None] = [None] * len(raw)
         for index, item in enumerate(raw):
             try:
-                loaded = quick_load(item) or schema.load(item)
+                loaded = schema.load(item)
                 _check_clock(loaded, ctx.now)
             except ma.ValidationError as error:
                 answers[index] = _invalid(
