@@ -186,7 +186,8 @@ class CylinderSnapshot:
 
     def __post_init__(self) -> None:
         # Accept the stored string too; the rules compare enum members by identity.
-        object.__setattr__(self, "state", CylinderState(self.state))
+        if type(self.state) is not CylinderState:
+            object.__setattr__(self, "state", CylinderState(self.state))
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,8 +204,9 @@ class ScanEvent:
         # Sorting naive and aware instants together would fail half-way through a replay.
         if self.occurred_at.tzinfo is None or self.occurred_at.utcoffset() is None:
             raise ValueError("occurred_at must be timezone-aware")
-        object.__setattr__(self, "kind", ScanKind(self.kind))
-        if self.outcome is not None:
+        if type(self.kind) is not ScanKind:
+            object.__setattr__(self, "kind", ScanKind(self.kind))
+        if self.outcome is not None and type(self.outcome) is not Outcome:
             object.__setattr__(self, "outcome", Outcome(self.outcome))
 
 
