@@ -556,32 +556,41 @@ def run(args: argparse.Namespace) -> None:
 
 
 class StatementCounter:
-    """Counts what the app sends to the database: statements, checkouts (pre-ping), commits."""
+    """Counts what the app sends to the database: statements, checkouts, commits.
+
+    Statements are counted at the driver (psycopg's Cursor.execute and executemany), so
+    those the service runs straight on the driver (cylinder_trace.bulk) count too.
+    """
 
     def __init__(self, engine: Any) -> None:
+        import psycopg
         from sqlalchemy import event
 
         self.statements: Counter = Counter()
         self.seconds: Counter = Counter()  # time inside cursor.execute, by statement
         self.checkouts = self.commits = self.rollbacks = 0
-        self._started = 0.0
-        event.listen(engine, "before_cursor_execute", self._statement)
-        event.listen(engine, "after_cursor_execute", self._statement_done)
         event.listen(engine, "commit", self._commit)
         event.listen(engine, "rollback", self._rollback)
         event.listen(engine.pool, "checkout", self._checkout)
         self.active = False
+        for name, many in (("execute", False), ("executemany", True)):
+            setattr(psycopg.Cursor, name, self._timed(getattr(psycopg.Cursor, name), many))
 
-    def _statement(self, _conn: Any, _cursor: Any, statement: str, _p: Any, _c: Any, many: bool):  # type: ignore[no-untyped-def]
-        if self.active:
-            self.statements[self._key(statement, many)] += 1
-            self._started = time.perf_counter()
+    def _timed(self, method: Any, many: bool) -> Any:
+        counter = self
 
-    def _statement_done(
-        self, _conn: Any, _cursor: Any, statement: str, _p: Any, _c: Any, many: bool
-    ):  # type: ignore[no-untyped-def]
-        if self.active:
-            self.seconds[self._key(statement, many)] += time.perf_counter() - self._started
+        def timed(cursor: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+            if not counter.active:
+                return method(cursor, query, *args, **kwargs)
+            key = counter._key(str(query), many)
+            started = time.perf_counter()
+            try:
+                return method(cursor, query, *args, **kwargs)
+            finally:
+                counter.statements[key] += 1
+                counter.seconds[key] += time.perf_counter() - started
+
+        return timed
 
     @staticmethod
     def _key(statement: str, many: bool) -> tuple[str, bool]:
@@ -608,7 +617,7 @@ class StatementCounter:
         print(
             f"\nDatabase per request: {total / requests:.1f} statements, "
             f"{self.commits / requests:.1f} commits, {self.checkouts / requests:.1f} pool "
-            f"checkouts (each a pre-ping SELECT 1); about {trips / requests:.1f} round trips "
+            f"checkouts; about {trips / requests:.1f} round trips "
             f"with BEGIN and COMMIT (an executemany counts once: psycopg pipelines it)"
         )
         print(
