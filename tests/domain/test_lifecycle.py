@@ -392,3 +392,13 @@ def test_forced_targets_cover_every_moving_kind() -> None:
     moving = {(k, o) for (s, k, o), t in SKETCH_MOVES.items() if s is not None and s is not t}
     assert set(FORCED_TARGETS) == moving
     assert FORCED_TARGETS[(K.DELIVER, None)] is S.WITH_CUSTOMER
+
+
+def test_flag_effects_name_only_snapshot_flags() -> None:
+    # _apply_flags builds the snapshot field by field: an unknown key would be ignored.
+    from dataclasses import fields
+
+    from cylinder_trace.domain.lifecycle import FLAG_EFFECTS, CylinderSnapshot
+
+    flags = {f.name for f in fields(CylinderSnapshot)} - {"state"}
+    assert all(set(effects) <= flags for effects in FLAG_EFFECTS.values())
