@@ -29,7 +29,8 @@ def one_of(column: Any, name: str, dialect_name: str) -> ColumnElement[bool]:
     return column.in_(bindparam(name, expanding=True))
 
 
-_COMPILED: dict[Executable, str] = {}
+# As bytes: psycopg would otherwise encode the text again on every execution.
+_COMPILED: dict[Executable, bytes] = {}
 
 
 def fetch(connection: Connection, statement: Executable, params: dict[str, Any]) -> list[Any]:
@@ -44,7 +45,8 @@ def fetch(connection: Connection, statement: Executable, params: dict[str, Any])
         return list(connection.execute(statement, params))
     sql = _COMPILED.get(statement)
     if sql is None:
-        sql = _COMPILED[statement] = str(statement.compile(dialect=connection.dialect))
+        compiled = str(statement.compile(dialect=connection.dialect))
+        sql = _COMPILED[statement] = compiled.encode()
     with connection.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
         cursor.execute(sql, params, prepare=True)
         return cursor.fetchall()
