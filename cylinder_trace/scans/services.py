@@ -218,8 +218,11 @@ def record_scans(
     heads.update(store.lock_heads(session, sorted(orphans)))
     # Looked up only now, under the locks: a retry racing its original waits for it above,
     # then finds it here instead of tripping over the unique constraint. One interactive
-    # scan (the commonest request) has the write itself check, saving a round trip.
-    check_while_writing = len(items) == 1 and store.can_check_while_writing(session)
+    # scan (the commonest request) has the write itself check, saving a round trip: it is
+    # judged against the state now and never replays history, so judging a retry changes
+    # nothing before the write finds it stored. An offline one can be late, and its replay
+    # may flag earlier scans, so a retry of it is looked up first.
+    check_while_writing = interactive and len(items) == 1 and store.can_check_while_writing(session)
     stored = {} if check_while_writing else store.stored_scans(session, list(first_seen))
     for index in list(pending):
         item = items[index]

@@ -162,6 +162,27 @@ def test_a_late_scan_that_conflicts_is_kept_and_flagged(
     assert late["event_id"] in [s["event_id"] for s in review.get_json()]
 
 
+def test_a_late_scan_sent_again_alone_is_a_duplicate_and_changes_nothing(
+    client: FlaskClient, world: World, cylinder, customer_id: int, db_session: Session
+) -> None:  # type: ignore[no-untyped-def]
+    for body in (fill(CODE, 10), scan("dispatch", CODE, 11, vehicle_plate="渝A12345")):
+        client.post("/api/v1/scans", json=body, headers=world.auth("a_operator"))
+    deliver = scan("deliver", CODE, 12, buyer={"customer_id": customer_id})
+    upload(client, world, [deliver])
+    late = scan("deliver", CODE, 11.5, buyer={"customer_id": customer_id})
+    first = upload(client, world, [late]).get_json()["results"][0]
+
+    def flags() -> list[tuple]:
+        db_session.expire_all()
+        return list(db_session.execute(select(Scan.event_id, Scan.review_code).order_by(Scan.id)))
+
+    before = flags()
+    again = upload(client, world, [late]).get_json()["results"][0]
+    assert again["status"] == "duplicate"
+    assert again["original_status"] == first["status"]
+    assert flags() == before
+
+
 def test_more_than_1000_scans_is_a_clear_error(
     client: FlaskClient, world: World, cylinder, db_session: Session
 ) -> None:  # type: ignore[no-untyped-def]
