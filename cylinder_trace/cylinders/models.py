@@ -26,7 +26,24 @@ from cylinder_trace.web.errors import register_constraint_error
 CODE_MAX = 32
 
 
-class Cylinder(Base):
+class CylinderStateView:
+    """What the rules read of a cylinder's state (its ``state`` and four flags), for the ORM
+    cylinder and for plain records of one (``scans.store.CylinderRecord``)."""
+
+    __slots__ = ()
+
+    @property
+    def snapshot(self) -> CylinderSnapshot:
+        return CylinderSnapshot(
+            self.state, self.stopped, self.lost, self.overfilled, self.underfilled
+        )
+
+    @property
+    def is_scrapped(self) -> bool:
+        return self.state == CylinderState.SCRAPPED
+
+
+class Cylinder(CylinderStateView, Base):
     """One physical cylinder, known for good by its permanent code.
 
     Rows are never deleted: a scrapped cylinder keeps its row (state ``scrapped``, code
@@ -105,20 +122,6 @@ class Cylinder(Base):
             sqlite_where=text("holder_customer_id IS NOT NULL"),
         ),
     )
-
-    @property
-    def snapshot(self) -> CylinderSnapshot:
-        return CylinderSnapshot(
-            state=self.state,
-            stopped=self.stopped,
-            lost=self.lost,
-            overfilled=self.overfilled,
-            underfilled=self.underfilled,
-        )
-
-    @property
-    def is_scrapped(self) -> bool:
-        return self.state == CylinderState.SCRAPPED
 
     def __repr__(self) -> str:
         return f"<Cylinder {self.code} {self.model} {self.state}>"

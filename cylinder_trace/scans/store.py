@@ -20,8 +20,8 @@ from sqlalchemy.orm.util import identity_key
 
 from cylinder_trace.bulk import BulkWrite, fetch, one_of
 from cylinder_trace.customers.models import Customer
-from cylinder_trace.cylinders.models import Cylinder
-from cylinder_trace.domain.lifecycle import CylinderSnapshot, CylinderState
+from cylinder_trace.cylinders.models import Cylinder, CylinderStateView
+from cylinder_trace.domain.lifecycle import CylinderState
 from cylinder_trace.scans.chain import HASHED_FIELDS, ChainHead
 from cylinder_trace.scans.models import Scan, ScanChain, ScanResult
 
@@ -61,7 +61,7 @@ _changeable_values = attrgetter(*CHANGEABLE)
 _READ_ONLY_COUNT = len(READ_ONLY)
 
 
-class CylinderRecord:
+class CylinderRecord(CylinderStateView):
     """A cylinder row as the rules read it and the side effects change it."""
 
     __slots__ = (*READ_ONLY, *CHANGEABLE, "_loaded")
@@ -72,16 +72,6 @@ class CylinderRecord:
             setattr(self, name, value)
         self.state = CylinderState(self.state)  # as text when read straight from the driver
         self._loaded = tuple(row[_READ_ONLY_COUNT : len(_NAMES)])
-
-    @property
-    def snapshot(self) -> CylinderSnapshot:
-        return CylinderSnapshot(
-            self.state, self.stopped, self.lost, self.overfilled, self.underfilled
-        )
-
-    @property
-    def is_scrapped(self) -> bool:
-        return self.state == CylinderState.SCRAPPED
 
     def changes(self) -> dict[str, Any] | None:
         """Every changeable column with its value, or None if nothing changed."""
