@@ -45,5 +45,9 @@ class ApiToken(Base):
         CheckConstraint("length(token_hash) = 64", name="token_hash_length"),
     )
 
-    def is_usable(self, now: datetime) -> bool:
-        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+def token_is_usable(
+    revoked_at: datetime | None, expires_at: datetime | None, now: datetime
+) -> bool:
+    """Not revoked, and not expired at ``now`` (authentication reads the two columns alone)."""
+    return revoked_at is None and (expires_at is None or expires_at > now)

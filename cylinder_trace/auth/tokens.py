@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from cylinder_trace.auth.models import ApiToken
+from cylinder_trace.auth.models import ApiToken, token_is_usable
 from cylinder_trace.auth.principal import Holder, Principal
 from cylinder_trace.bulk import fetch
 from cylinder_trace.db import utcnow
@@ -144,7 +144,7 @@ def authenticate(session: Session, secret: str | None) -> Principal:
     token_id, expires_at, revoked_at, last_used_at = rows[0][:4]
     user_id, role, user_active, device_id, device_active = rows[0][4:9]
     organisation_id, kind, parent_id, division_code, organisation_active = rows[0][9:]
-    if revoked_at is not None or (expires_at is not None and expires_at <= now):
+    if not token_is_usable(revoked_at, expires_at, now):
         raise Unauthenticated("The token is unknown, revoked or expired.", code="invalid_token")
     if (user_id is not None and not user_active) or (device_id is not None and not device_active):
         raise Unauthenticated("The token's holder is deactivated.", code="invalid_token")
