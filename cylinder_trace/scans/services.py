@@ -2,10 +2,11 @@
 
 ``record_scans`` takes a list of validated items (one for POST /scans, up to 1,000 for a
 batch) and works set-wise (see ``store``): one statement locks the cylinders with their
-chain heads, one finds the event ids already stored, and one each writes the scans, the
-chain heads and the cylinders, however many items there are. Interactive scans that break
-a rule are refused (the refusal is stored); offline ones are stored and flagged. A scan
-older than the cylinder's latest replays the cylinder's history in ``occurred_at`` order.
+chain heads, one finds the event ids already stored, and one writes the scans, the chain
+heads and the cylinders together, however many items there are. Interactive scans that
+break a rule are refused (the refusal is stored); offline ones are stored and flagged. A
+scan older than the cylinder's latest replays the cylinder's history in ``occurred_at``
+order.
 """
 
 from __future__ import annotations
