@@ -129,3 +129,25 @@ def test_many_combinations_agree() -> None:
         assert quick is None or quick == expected
         if expected is None:
             assert quick is None
+
+
+def test_its_readers_come_from_the_schema_fields_and_stop_at_what_they_do_not_know() -> None:
+    from marshmallow import validate
+
+    from cylinder_trace.scans import items
+
+    class Narrow(ma.Schema):
+        code = ma.fields.String(validate=validate.Length(min=2, max=3))
+
+    read = items._readers(Narrow())["code"]
+    assert read("abc") == "abc"
+    for too in ("a", "abcd"):
+        with pytest.raises(items._Unsure):
+            read(too)
+    for odd in (ma.fields.Time(), ma.fields.String(validate=validate.Regexp("x"))):
+
+        class Odd(ma.Schema):
+            field = odd
+
+        with pytest.raises(TypeError):
+            items._readers(Odd())
