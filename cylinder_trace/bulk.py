@@ -22,11 +22,27 @@ from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ColumnElement
 
 
-def one_of(column: Any, name: str, dialect_name: str) -> ColumnElement[bool]:
-    """``column`` equals one of the list bound as ``name``: ``= ANY(array)`` on PostgreSQL."""
+def one_of(
+    column: Any, name: str, dialect_name: str, *, single: bool = False
+) -> ColumnElement[bool]:
+    """``column`` equals one of the list bound as ``name``: ``= ANY(array)`` on PostgreSQL.
+
+    With ``single`` the parameter is one value and the test a plain ``=`` (bind it with
+    ``keys_param``). This matters for prepared statements: PostgreSQL keeps planning one
+    with an array parameter afresh on every execution, because the plan for the actual
+    array (mostly of one key) always looks cheaper than the generic plan, which assumes ten
+    keys; with a plain ``=`` both plans cost the same and the generic one is kept.
+    """
+    if single:
+        return column == bindparam(name)
     if dialect_name == "postgresql":
         return column == any_(bindparam(name, type_=postgresql.ARRAY(column.type)))
     return column.in_(bindparam(name, expanding=True))
+
+
+def keys_param(name: str, keys: Sequence[Any]) -> dict[str, Any]:
+    """The parameter for ``one_of(..., single=len(keys) == 1)``."""
+    return {name: keys[0] if len(keys) == 1 else list(keys)}
 
 
 # As bytes: psycopg would otherwise encode the text again on every execution.
@@ -36,10 +52,10 @@ _COMPILED: dict[Executable, bytes] = {}
 def fetch(connection: Connection, statement: Executable, params: dict[str, Any]) -> list[Any]:
     """Rows of a statement built once (module level, bound parameters by name).
 
-    On PostgreSQL it runs straight on the driver as a prepared statement (planned once per
-    connection; its shape never changes, so a generic plan is as good as a custom one), and
-    values come back as psycopg gives them: no SQLAlchemy result processing. Elsewhere it
-    runs through SQLAlchemy.
+    On PostgreSQL it runs straight on the driver as a prepared statement (parsed once per
+    connection, and planned once too where PostgreSQL settles on the generic plan: see
+    ``one_of``), and values come back as psycopg gives them: no SQLAlchemy result
+    processing. Elsewhere it runs through SQLAlchemy.
     """
     if connection.dialect.name != "postgresql":
         return list(connection.execute(statement, params))

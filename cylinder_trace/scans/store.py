@@ -18,7 +18,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from cylinder_trace.bulk import BulkWrite, fetch, one_of
+from cylinder_trace.bulk import BulkWrite, fetch, keys_param, one_of
 from cylinder_trace.customers.models import Customer
 from cylinder_trace.cylinders.models import Cylinder, CylinderStateView
 from cylinder_trace.domain.lifecycle import CylinderState
@@ -82,7 +82,7 @@ class CylinderRecord(CylinderStateView):
 
 
 @cache
-def _lock_statement(dialect: str, with_heads: bool) -> Select[Any]:
+def _lock_statement(dialect: str, with_heads: bool, single: bool) -> Select[Any]:
     table, head = Cylinder.__table__, ScanChain.__table__
     if with_heads:
         statement = select(*_COLUMNS, head.c.length, head.c.head_hash).join(
@@ -91,7 +91,7 @@ def _lock_statement(dialect: str, with_heads: bool) -> Select[Any]:
     else:
         statement = select(*_COLUMNS)
     return (
-        statement.where(one_of(table.c.code, "codes", dialect))
+        statement.where(one_of(table.c.code, "codes", dialect, single=single))
         .order_by(table.c.id)
         .with_for_update()
     )
@@ -111,7 +111,8 @@ def lock_cylinders(
     dialect = connection.dialect.name
     cylinders: dict[str, CylinderRecord] = {}
     heads: dict[str, ChainHead] = {}
-    for row in fetch(connection, _lock_statement(dialect, True), {"codes": codes}):
+    statement = _lock_statement(dialect, True, len(codes) == 1)
+    for row in fetch(connection, statement, keys_param("codes", codes)):
         record = CylinderRecord(row)
         length, head_hash = row[-2:]
         cylinders[record.code] = record
@@ -120,17 +121,18 @@ def lock_cylinders(
     if missing:
         # Codes never registered, or (only in data older than the chains) a cylinder
         # without a chain head: its first scan starts the chain.
-        rows = fetch(connection, _lock_statement(dialect, False), {"codes": missing})
+        statement = _lock_statement(dialect, False, len(missing) == 1)
+        rows = fetch(connection, statement, keys_param("codes", missing))
         cylinders.update((record.code, record) for record in map(CylinderRecord, rows))
     return cylinders, heads
 
 
 @cache
-def _heads_statement(dialect: str) -> Select[Any]:
+def _heads_statement(dialect: str, single: bool) -> Select[Any]:
     table = ScanChain.__table__
     return (
         select(table.c.chain_key, table.c.length, table.c.head_hash)
-        .where(one_of(table.c.chain_key, "keys", dialect))
+        .where(one_of(table.c.chain_key, "keys", dialect, single=single))
         .order_by(table.c.chain_key)
         .with_for_update()
     )
@@ -141,7 +143,8 @@ def lock_heads(session: Session, keys: list[str]) -> dict[str, ChainHead]:
     if not keys:
         return {}
     connection = session.connection()
-    rows = fetch(connection, _heads_statement(connection.dialect.name), {"keys": keys})
+    statement = _heads_statement(connection.dialect.name, len(keys) == 1)
+    rows = fetch(connection, statement, keys_param("keys", keys))
     return {key: ChainHead(key, length, head_hash, length) for key, length, head_hash in rows}
 
 
@@ -157,10 +160,10 @@ class StoredScan(NamedTuple):
 
 
 @cache
-def _stored_statement(dialect: str) -> Select[Any]:
+def _stored_statement(dialect: str, single: bool) -> Select[Any]:
     table = Scan.__table__
     return select(*(table.c[name] for name in StoredScan._fields)).where(
-        one_of(table.c.event_id, "event_ids", dialect)
+        one_of(table.c.event_id, "event_ids", dialect, single=single)
     )
 
 
@@ -169,7 +172,8 @@ def stored_scans(session: Session, event_ids: list[uuid.UUID]) -> dict[uuid.UUID
     if not event_ids:
         return {}
     connection = session.connection()
-    rows = fetch(connection, _stored_statement(connection.dialect.name), {"event_ids": event_ids})
+    statement = _stored_statement(connection.dialect.name, len(event_ids) == 1)
+    rows = fetch(connection, statement, keys_param("event_ids", event_ids))
     return {
         event_id: StoredScan(scan_id, event_id, content_hash, ScanResult(result), code, message)
         for scan_id, event_id, content_hash, result, code, message in rows
