@@ -134,6 +134,7 @@ class BulkWrite:
         self.connection = connection
         self.postgresql = connection.dialect.name == "postgresql"
         self._parts: list[str] = []
+        self._writes = 0  # write parts so far (the others hold rows they read)
         self._params: dict[str, Any] = {}
         self._returning: Sequence[str] = ()
         self._returned = ""  # the WITH part whose rows the statement answers with
@@ -165,32 +166,34 @@ class BulkWrite:
                 statement = statement.returning(*(table.c[name] for name in returning))
             self._generic.append((statement, list(rows), bool(returning)))
             return
-        param = f"p{len(self._parts)}"
         columns = ", ".join(names)
-        sql = (
-            f"INSERT INTO {table.name} ({columns}) SELECT {columns} "
-            f"FROM {_recordset(table, names, param, self.connection)}"
-        )
         if unless_stored is not None:
             if self._parts or not self.postgresql:
                 raise ValueError("unless_stored: the first part, on PostgreSQL only")
+            source = self._rows(table, names, rows, as_json)
             # Not NOT EXISTS: the planner turns that into an anti-join and, taking the
             # recordset for 100 rows, hashes a sequential scan of the whole table.
-            source = _recordset(table, names, param, self.connection)
-            sql += (
-                f" WHERE v.{unless_stored} <> ALL(ARRAY("
+            sql = (
+                f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {source} AS v "
+                f"WHERE v.{unless_stored} <> ALL(ARRAY("
                 f"SELECT stored.{unless_stored} FROM {table.name} AS stored "
-                f"WHERE stored.{unless_stored} = ANY(ARRAY(SELECT v.{unless_stored} FROM {source}))"
+                f"WHERE stored.{unless_stored} = ANY(ARRAY(SELECT {unless_stored} FROM {source}))"
                 "))"
             )
-            self._guard = f"w{len(self._parts)}"
+            self._guard = self._next_name()
             returning = returning or (unless_stored,)
-        elif self._guard:
-            sql += f" WHERE EXISTS (SELECT 1 FROM {self._guard})"
+        else:
+            param = self._param(rows, as_json)
+            sql = (
+                f"INSERT INTO {table.name} ({columns}) SELECT {columns} "
+                f"FROM {_recordset(table, names, param, self.connection)}"
+            )
+            if self._guard:
+                sql += f" WHERE EXISTS (SELECT 1 FROM {self._guard})"
         if returning:
             self._returning = returning
             sql += f" RETURNING {', '.join(returning)}"
-        self._add(sql, param, rows, returning=bool(returning), as_json=as_json)
+        self._add(sql, returning=bool(returning))
 
     def update(self, table: Table, key: str, rows: Sequence[dict[str, Any]]) -> None:
         """Update each row found by ``key`` with the row's other values."""
@@ -209,32 +212,47 @@ class BulkWrite:
             ]
             self._generic.append((statement, params, False))
             return
-        param = f"p{len(self._parts)}"
         assignments = ", ".join(f"{name} = v.{name}" for name in others)
-        source = _recordset(table, names, param, self.connection)
-        # The keys again, as an array: the planner takes any json_to_recordset for 100 rows
-        # and would rather hash-join a seq scan of the whole table than probe its index.
+        source = self._rows(table, names, rows)
+        # The keys again, as an array: the planner takes any recordset for 100 rows and
+        # would rather hash-join a seq scan of the whole table than probe its index.
         self._add(
-            f"UPDATE {table.name} SET {assignments} FROM {source} "
+            f"UPDATE {table.name} SET {assignments} FROM {source} AS v "
             f"WHERE {table.name}.{key} = v.{key} "
-            f"AND {table.name}.{key} = ANY(ARRAY(SELECT v.{key} FROM {source}))"
-            + (f" AND EXISTS (SELECT 1 FROM {self._guard})" if self._guard else ""),
-            param,
-            rows,
+            f"AND {table.name}.{key} = ANY(ARRAY(SELECT {key} FROM {source}))"
+            + (f" AND EXISTS (SELECT 1 FROM {self._guard})" if self._guard else "")
         )
 
-    def _add(
+    def _rows(
         self,
-        sql: str,
-        param: str,
+        table: Table,
+        names: Sequence[str],
         rows: Sequence[dict[str, Any]],
-        *,
-        returning: bool = False,
         as_json: Sequence[str] | None = None,
-    ) -> None:
-        name = f"w{len(self._parts)}"
-        self._parts.append(f"{name} AS ({sql})")
+    ) -> str:
+        """A WITH part holding the rows, for a part that reads them twice; its name.
+
+        MATERIALIZED, so the JSON is parsed once (per reference it would be parsed again).
+        """
+        param = self._param(rows, as_json)
+        name = f"{self._next_name()}_rows"
+        source = _recordset(table, names, param, self.connection)
+        self._parts.append(f"{name} AS MATERIALIZED (SELECT * FROM {source})")
+        return name
+
+    def _param(self, rows: Sequence[dict[str, Any]], as_json: Sequence[str] | None) -> str:
+        param = f"p{len(self._params)}"
         self._params[param] = _payload(rows) if as_json is None else f"[{','.join(as_json)}]"
+        return param
+
+    def _next_name(self) -> str:
+        """The name the next write part will get."""
+        return f"w{self._writes}"
+
+    def _add(self, sql: str, *, returning: bool = False) -> None:
+        name = self._next_name()
+        self._writes += 1
+        self._parts.append(f"{name} AS ({sql})")
         if returning:
             self._returned = name
 
