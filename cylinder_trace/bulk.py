@@ -9,13 +9,13 @@ calls fall back to IN lists and executemany.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Table, any_, bindparam, insert, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.base import Executable
@@ -117,7 +117,9 @@ def _column_list(table: Table, names: tuple[str, ...], conn: Connection) -> str:
 
 
 def _payload(rows: Sequence[dict[str, Any]]) -> str:
-    return json.dumps(list(rows), default=_json_default, ensure_ascii=False)
+    # orjson writes dates, instants, UUIDs and enums itself (as PostgreSQL reads them),
+    # several times faster than json.dumps calling back into Python for each of them.
+    return orjson.dumps(list(rows), default=_json_default).decode("utf-8")
 
 
 class BulkWrite:

@@ -18,6 +18,7 @@ from functools import lru_cache
 from operator import attrgetter
 from typing import Any
 
+import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -108,19 +109,53 @@ def hashed(fields: dict[str, Any]) -> tuple[str, str]:
     it as it is instead of encoding the record a second time.
     """
     canonical = {}
+    containers = []
     get = fields.get
     for name in _SORTED_FIELDS:
         value = get(name)
         kind = type(value)
         if kind in _PLAIN:
             canonical[name] = value
+            if kind is dict or kind is list:
+                containers.append(value)
         else:
             convert = _BY_TYPE.get(kind)
             if convert is None:
                 convert = _BY_TYPE[kind] = _converter(kind)
-            canonical[name] = convert(value)
-    text = _ENCODER.encode(canonical)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest(), text
+            canonical[name] = value = convert(value)
+            if isinstance(value, dict | list):  # a subclass, say
+                containers.append(value)
+    encoded = _encode(canonical, containers)
+    return hashlib.sha256(encoded).hexdigest(), encoded.decode("utf-8")
+
+
+def _encode(canonical: dict[str, Any], containers: list[Any]) -> bytes:
+    """``_ENCODER``'s UTF-8 output, from orjson where that is sure to be the same bytes.
+
+    orjson writes what the standard encoder writes for str, int, bool, None, dicts and
+    lists (escapes and key order included; a test holds it to that over awkward text),
+    ten times faster. Two things differ, and take the standard path: floats (``1e+16``
+    against ``1e16``) and integers beyond 64 bits (orjson refuses them).
+    """
+    if not any(map(_holds_float, containers)):
+        try:
+            return orjson.dumps(canonical, option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONEncodeError:
+            pass
+    return _ENCODER.encode(canonical).encode("utf-8")
+
+
+_SCALARS = frozenset({str, int, bool, type(None)})
+
+
+def _holds_float(value: Any) -> bool:
+    if type(value) in _SCALARS:
+        return False
+    if isinstance(value, dict):
+        return any(map(_holds_float, value.values()))
+    if isinstance(value, list | tuple):
+        return any(map(_holds_float, value))
+    return isinstance(value, float)
 
 
 @dataclass(slots=True)

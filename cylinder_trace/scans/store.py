@@ -7,13 +7,13 @@ step is one statement whatever the batch size (see ``cylinder_trace.bulk``).
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterable, Sequence
 from functools import cache
 from operator import attrgetter
 from typing import Any, NamedTuple
 
+import orjson
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
@@ -247,7 +247,7 @@ def _scan_json(rows: list[dict[str, Any]], hashed_texts: list[str]) -> list[str]
     if not rows or set(rows[0]) != _HASHED_AND_UNHASHED:
         return None
     return [
-        f"{text[:-1]},{json.dumps({name: row[name] for name in _UNHASHED})[1:]}"
+        f"{text[:-1]},{orjson.dumps({name: row[name] for name in _UNHASHED}).decode()[1:]}"
         for row, text in zip(rows, hashed_texts, strict=True)
     ]
 

@@ -65,3 +65,54 @@ def test_record_hash_matches_the_original_definition() -> None:
             "prev_hash": rng.choice([None, f"{rng.getrandbits(256):064x}"]),
         }
         assert record_hash(fields) == reference_hash(fields)
+
+
+AWKWARD_TEXT = [
+    "".join(chr(code) for code in range(0x80)),  # every control character, quote, backslash
+    "渝A12345 张三",
+    "\u2028\u2029\ufeff\U0001f600 é",
+    "",
+]
+
+
+def test_record_hash_matches_it_for_awkward_data_too() -> None:
+    # The data a scanner sends ends up in the hash: every kind of text, nested values,
+    # and the values the fast encoder cannot write the same way (floats, huge integers).
+    rng = random.Random(11)
+    now = datetime(2026, 11, 29, 7, 0, 0, 123456, tzinfo=UTC)
+    values: list[Any] = [
+        *AWKWARD_TEXT,
+        0,
+        -1,
+        2**63 - 1,
+        2**70,
+        True,
+        False,
+        None,
+        1e16,
+        0.1,
+        -2.5e-7,
+        [],
+        ["a", 1, None],
+        {"valve": True, "渝": "x"},
+    ]
+    for _ in range(500):
+        data: dict[str, Any] = {}
+        for _ in range(rng.randrange(5)):
+            key = rng.choice(["note", "staff", "pre_fill_check", "渝", "\n", "b"])
+            value = rng.choice(values)
+            data[key] = {"inner": value, "list": [value]} if rng.random() < 0.3 else value
+        fields = {
+            "event_id": uuid.UUID(int=rng.getrandbits(128)),
+            "kind": ScanKind.DISPATCH,
+            "scanned": rng.choice(AWKWARD_TEXT),
+            "chain_key": "CQAB-00000001",
+            "seq": 1,
+            "occurred_at": now,
+            "received_at": now,
+            "organisation_id": 2,
+            "data": data,
+            "interactive": False,
+            "result": ScanResult.ACCEPTED,
+        }
+        assert record_hash(fields) == reference_hash(fields), data
