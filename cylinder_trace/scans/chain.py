@@ -7,7 +7,6 @@ last hash, so removing the newest record is noticed as surely as editing an old 
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,10 +17,10 @@ from functools import lru_cache
 from operator import attrgetter
 from typing import Any
 
-import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cylinder_trace.jsontext import dumps_sorted, holds_float
 from cylinder_trace.scans.models import Scan, ScanChain
 
 HASHED_FIELDS = (
@@ -92,8 +91,6 @@ def _converter(kind: type) -> Any:
 
 
 _SORTED_FIELDS = tuple(sorted(HASHED_FIELDS))
-# Keys go in sorted already; sort_keys stays on so nested dicts (``data``) are sorted too.
-_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def record_hash(fields: dict[str, Any]) -> str:
@@ -125,37 +122,10 @@ def hashed(fields: dict[str, Any]) -> tuple[str, str]:
             canonical[name] = value = convert(value)
             if isinstance(value, dict | list):  # a subclass, say
                 containers.append(value)
-    encoded = _encode(canonical, containers)
+    encoded = dumps_sorted(
+        canonical, ensure_ascii=False, float_free=not any(map(holds_float, containers))
+    )
     return hashlib.sha256(encoded).hexdigest(), encoded.decode("utf-8")
-
-
-def _encode(canonical: dict[str, Any], containers: list[Any]) -> bytes:
-    """``_ENCODER``'s UTF-8 output, from orjson where that is sure to be the same bytes.
-
-    orjson writes what the standard encoder writes for str, int, bool, None, dicts and
-    lists (escapes and key order included; a test holds it to that over awkward text),
-    ten times faster. Two things differ, and take the standard path: floats (``1e+16``
-    against ``1e16``) and integers beyond 64 bits (orjson refuses them).
-    """
-    if not any(map(_holds_float, containers)):
-        try:
-            return orjson.dumps(canonical, option=orjson.OPT_SORT_KEYS)
-        except orjson.JSONEncodeError:
-            pass
-    return _ENCODER.encode(canonical).encode("utf-8")
-
-
-_SCALARS = frozenset({str, int, bool, type(None)})
-
-
-def _holds_float(value: Any) -> bool:
-    if type(value) in _SCALARS:
-        return False
-    if isinstance(value, dict):
-        return any(map(_holds_float, value.values()))
-    if isinstance(value, list | tuple):
-        return any(map(_holds_float, value))
-    return isinstance(value, float)
 
 
 @dataclass(slots=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -12,6 +11,7 @@ from zoneinfo import ZoneInfo
 from cylinder_trace.auth.principal import Principal
 from cylinder_trace.customers.crypto import PiiVault
 from cylinder_trace.domain.rules import RuleSettings
+from cylinder_trace.jsontext import dumps_sorted
 from cylinder_trace.labels.signing import LabelSigner
 
 
@@ -31,7 +31,7 @@ class ScanContext:
         Keyed, because an item may carry a buyer's ID number: a plain hash of it could be
         reversed by trying every possible number.
         """
-        text = json.dumps(item, sort_keys=True, separators=(",", ":"), default=str)
+        text = dumps_sorted(item, ensure_ascii=True, default=str).decode("ascii")
         return self.vault.lookup_hash(text, purpose="scans.content")
 
 
