@@ -13,6 +13,7 @@ import hmac
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -26,6 +27,15 @@ MIN_SECRET_LENGTH = 32
 
 class ConfigError(RuntimeError):
     """A configuration the service must not start with."""
+
+
+@dataclass(frozen=True, slots=True)
+class SignInLimits:
+    """Failed sign-ins allowed on the pages within ``window`` (see ``auth.sign_in``)."""
+
+    max_failures: int = 5  # per username
+    max_failures_per_address: int = 30  # per client address, over all usernames
+    window: timedelta = timedelta(minutes=15)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +57,7 @@ class Settings:
     pii_hash_key: bytes = b""
     sql_echo: bool = False
     log_level: str = "INFO"
+    sign_in_limits: SignInLimits = field(default_factory=SignInLimits)
 
     @property
     def is_production(self) -> bool:
@@ -83,6 +94,30 @@ def _int(environ: Mapping[str, str], name: str) -> int | None:
         return int(raw)
     except ValueError as exc:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _positive(environ: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(environ, name)
+    if value is None:
+        return default
+    if value < 1:
+        raise ConfigError(f"{name} must be at least 1, got {value}")
+    return value
+
+
+def _sign_in_limits(environ: Mapping[str, str]) -> SignInLimits:
+    defaults = SignInLimits()
+    return SignInLimits(
+        max_failures=_positive(environ, "CT_SIGN_IN_MAX_FAILURES", defaults.max_failures),
+        max_failures_per_address=_positive(
+            environ, "CT_SIGN_IN_MAX_FAILURES_PER_ADDRESS", defaults.max_failures_per_address
+        ),
+        window=timedelta(
+            minutes=_positive(
+                environ, "CT_SIGN_IN_WINDOW_MINUTES", int(defaults.window.total_seconds() // 60)
+            )
+        ),
+    )
 
 
 def _bool(environ: Mapping[str, str], name: str) -> bool:
@@ -179,4 +214,5 @@ def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
         instance_path=instance_path(environ),
         sql_echo=_bool(environ, "CT_SQL_ECHO"),
         log_level=environ.get("CT_LOG_LEVEL", "INFO").upper(),
+        sign_in_limits=_sign_in_limits(environ),
     )

@@ -1,6 +1,7 @@
 """Every model module, imported once so that ``Base.metadata`` knows all tables (Alembic)."""
 
 from cylinder_trace.auth.models import ApiToken
+from cylinder_trace.auth.sign_in import SignInFailure
 from cylinder_trace.catering.models import (
     CateringCheck,
     CateringCheckFile,
@@ -30,5 +31,6 @@ __all__ = [
     "Organisation",
     "Scan",
     "ScanChain",
+    "SignInFailure",
     "User",
 ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -22,7 +23,12 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from cylinder_trace.auth.principal import Principal
-from cylinder_trace.db import get_session
+from cylinder_trace.auth.sign_in import (
+    forget_sign_in_failures,
+    record_sign_in_failure,
+    sign_in_wait,
+)
+from cylinder_trace.db import get_session, utcnow
 from cylinder_trace.domain.roles import Role
 from cylinder_trace.pages.i18n import t
 from cylinder_trace.pages.web import bp, csrf_token, new_csrf_token, render_error, settings
@@ -160,7 +166,17 @@ def login() -> Any:
         return render_template("login.html", next_url=next_url, error=None)
     username = request.form.get("username", "").strip().lower()
     password = request.form.get("password", "")
-    user = get_session().scalar(select(User).where(User.username == username)) if username else None
+    db, address, now = get_session(), request.remote_addr or "", utcnow()
+    limits = settings().sign_in_limits
+    wait = sign_in_wait(db, username, address, now, limits)
+    if wait is not None:
+        # Refused before the password is looked at: a guess that happens to be right now
+        # gains nothing.
+        minutes = max(1, math.ceil(wait.total_seconds() / 60))
+        error = t("login_throttled", minutes=minutes)
+        page = render_template("login.html", next_url=next_url, error=error)
+        return page, 429, {"Retry-After": str(math.ceil(wait.total_seconds()))}
+    user = db.scalar(select(User).where(User.username == username)) if username else None
     if user is not None and user.password_hash:
         valid = check_password(user, password)
     else:
@@ -168,7 +184,9 @@ def login() -> Any:
         check_password_hash(_dummy_hash(), password)
         valid = False
     if not valid:
+        record_sign_in_failure(db, username, address, now, limits)
         return render_template("login.html", next_url=next_url, error=t("login_failed"))
+    forget_sign_in_failures(db, username)
     if not user.active or not user.organisation.active:
         return render_template("login.html", next_url=next_url, error=t("account_inactive"))
     lang = session.get("lang")

@@ -28,6 +28,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "password": ("密码", "Password"),
     "sign_in": ("登录", "Sign in"),
     "login_failed": ("用户名或密码错误", "Wrong username or password"),
+    "login_throttled": (
+        "登录失败次数过多，请 {minutes} 分钟后再试",
+        "Too many failed sign-ins: try again in {minutes} minutes",
+    ),
     "account_inactive": ("此账号已停用，请联系管理员", "This account is deactivated"),
     "signed_out": ("已退出登录", "You are signed out"),
     "login_needed": ("请先登录", "Please sign in"),
