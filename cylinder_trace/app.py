@@ -11,6 +11,7 @@ from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy.exc import SQLAlchemyError
 from swagger_ui_bundle import swagger_ui_path
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from cylinder_trace.config import load_settings
 from cylinder_trace.db import Database
@@ -71,6 +72,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=settings.log_level)
 
     app.session_interface = ReusedSerializerSessionInterface()
+    if settings.trusted_proxies:
+        # The client's address and scheme as the proxies saw them (sign-in limits, the audit
+        # of ID-number reveals, secure cookies). Without proxies these headers are whatever
+        # the client wrote, so they are believed only when configured.
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     database = Database(settings.database_url, echo=settings.sql_echo)
     app.extensions["cylinder_trace.db"] = database

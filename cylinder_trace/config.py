@@ -58,6 +58,8 @@ class Settings:
     sql_echo: bool = False
     log_level: str = "INFO"
     sign_in_limits: SignInLimits = field(default_factory=SignInLimits)
+    # Reverse proxies in front of the service whose X-Forwarded-For/-Proto headers are trusted.
+    trusted_proxies: int = 0
 
     @property
     def is_production(self) -> bool:
@@ -118,6 +120,13 @@ def _sign_in_limits(environ: Mapping[str, str]) -> SignInLimits:
             )
         ),
     )
+
+
+def _trusted_proxies(environ: Mapping[str, str]) -> int:
+    value = _int(environ, "CT_TRUSTED_PROXIES") or 0
+    if value < 0:
+        raise ConfigError(f"CT_TRUSTED_PROXIES must be 0 or more, got {value}")
+    return value
 
 
 def _bool(environ: Mapping[str, str], name: str) -> bool:
@@ -215,4 +224,5 @@ def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
         sql_echo=_bool(environ, "CT_SQL_ECHO"),
         log_level=environ.get("CT_LOG_LEVEL", "INFO").upper(),
         sign_in_limits=_sign_in_limits(environ),
+        trusted_proxies=_trusted_proxies(environ),
     )

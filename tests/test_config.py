@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from flask import request
 
 from cylinder_trace import create_app
 from cylinder_trace.config import DEV_SECRET_KEY, ConfigError, load_settings
@@ -131,3 +132,35 @@ def test_rules_file_replaces_the_defaults(tmp_path: Path) -> None:
 def test_broken_configuration_is_refused(overrides: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load_settings({"CT_ENV": "testing", **overrides})
+
+
+@pytest.mark.parametrize(("proxies", "seen"), [("", "10.0.0.1"), ("1", "203.0.113.7")])
+def test_forwarded_addresses_are_believed_only_behind_configured_proxies(
+    tmp_path: Path, proxies: str, seen: str
+) -> None:
+    app = create_app(
+        {
+            "CT_ENV": "testing",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'proxy.db'}",
+            "CT_INSTANCE_PATH": str(tmp_path),
+            "CT_TRUSTED_PROXIES": proxies,
+        }
+    )
+
+    @app.get("/address-seen")
+    def address_seen() -> str:
+        return f"{request.remote_addr} {request.scheme}"
+
+    response = app.test_client().get(
+        "/address-seen",
+        headers={"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"},
+        environ_base={"REMOTE_ADDR": "10.0.0.1"},
+    )
+    assert response.get_data(as_text=True) == f"{seen} {'https' if proxies else 'http'}"
+
+
+def test_trusted_proxies_is_a_count() -> None:
+    with pytest.raises(ConfigError, match="CT_TRUSTED_PROXIES"):
+        load_settings({"CT_ENV": "testing", "CT_TRUSTED_PROXIES": "-1"})
+    with pytest.raises(ConfigError, match="CT_TRUSTED_PROXIES"):
+        load_settings({"CT_ENV": "testing", "CT_TRUSTED_PROXIES": "yes"})
