@@ -192,11 +192,21 @@ def token_revoke(token_id: int) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from cylinder_trace.customers.cli import customers_cli
     from cylinder_trace.cylinders.cli import cylinders_cli
     from cylinder_trace.demo.seed import demo_cli
     from cylinder_trace.scans.cli import scans_cli
 
-    groups = (org_cli, user_cli, device_cli, token_cli, demo_cli, cylinders_cli, scans_cli)
+    groups = (
+        org_cli,
+        user_cli,
+        device_cli,
+        token_cli,
+        demo_cli,
+        cylinders_cli,
+        scans_cli,
+        customers_cli,
+    )
     for group in groups:
         app.cli.add_command(group)
 

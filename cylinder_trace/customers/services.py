@@ -6,11 +6,12 @@ are stored encrypted, matched by keyed hash, shown masked, and written to no log
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
-from sqlalchemy import Select, false, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, false, func, select
+from sqlalchemy.orm import Session, lazyload, load_only
 
 from cylinder_trace.auth.principal import Principal
 from cylinder_trace.customers.cards import new_card_code
@@ -263,25 +264,76 @@ def reveals_of(customer: Customer) -> Select[tuple[IdNumberReveal]]:
     )
 
 
-def reencrypt_id_numbers(session: Session, vault: PiiVault, *, batch_size: int = 500) -> int:
-    """Re-encrypt every ID number stored under a key other than the current one.
+@dataclasses.dataclass(slots=True)
+class ReencryptionBatch:
+    """What one ``reencrypt_id_number_batch`` call found and did."""
 
-    Run after putting a new key first in CT_PII_KEYS; once it returns 0, the old key can be
-    dropped from the configuration. Returns how many were re-encrypted.
+    # The highest customer id looked at (pass it as ``after_id`` next); None when none was left.
+    last_id: int | None = None
+    reencrypted: int = 0  # in a dry run: would have been
+    # (customer id, why), for numbers that were left exactly as they were.
+    failures: list[tuple[int, str]] = dataclasses.field(default_factory=list)
+
+
+def _under_current_key(vault: PiiVault) -> ColumnElement[bool]:
+    prefix = f"{FORMAT_VERSION}:{vault.current_key_id}:"
+    return Customer.id_number_encrypted.startswith(prefix, autoescape=True)
+
+
+def count_id_numbers_under_current_key(session: Session, vault: PiiVault) -> int:
+    """How many stored ID numbers are already encrypted under the vault's current key."""
+    return (
+        session.scalar(select(func.count()).select_from(Customer).where(_under_current_key(vault)))
+        or 0
+    )
+
+
+def reencrypt_id_number_batch(
+    session: Session,
+    vault: PiiVault,
+    *,
+    after_id: int = 0,
+    batch_size: int = 500,
+    dry_run: bool = False,
+) -> ReencryptionBatch:
+    """Re-encrypt under the current key the next ``batch_size`` ID numbers, by customer id
+    above ``after_id``, that are stored under any other key (or in no format the vault knows).
+
+    Run after putting a new key first in CT_PII_KEYS, the old one still after it; once no
+    batch finds anything, the old key can leave the configuration. The caller loops on
+    ``last_id`` and commits between batches, so each committed batch is complete.
+
+    A number that does not decrypt, or decrypts to a number its lookup hash does not match
+    (a ciphertext copied from another row), is not touched but returned in ``failures``:
+    rewriting it under the new key would lose it or launder it. The lookup hash never
+    changes. ``dry_run`` decrypts and checks each number but changes nothing.
     """
-    current_prefix = f"{FORMAT_VERSION}:{vault.current_key_id}:"
-    done = 0
-    while True:
-        batch = session.scalars(
-            select(Customer)
-            .where(Customer.id_number_encrypted.not_like(f"{current_prefix}%"))
-            .order_by(Customer.id)
-            .limit(batch_size)
-        ).all()
-        if not batch:
-            return done
-        for customer in batch:
+    stale = session.scalars(
+        select(Customer)
+        .options(
+            load_only(Customer.id, Customer.id_number_encrypted, Customer.id_number_hash),
+            lazyload(Customer.company),
+        )
+        .where(Customer.id > after_id, ~_under_current_key(vault))
+        .order_by(Customer.id)
+        .limit(batch_size)
+    ).all()
+    batch = ReencryptionBatch(last_id=stale[-1].id if stale else None)
+    for customer in stale:
+        try:
             number = vault.decrypt(customer.id_number_encrypted, purpose=ID_NUMBER_PURPOSE)
+        except DecryptionFailed as exc:
+            batch.failures.append((customer.id, str(exc)))
+            continue
+        if id_number_hash(vault, number) != customer.id_number_hash:
+            batch.failures.append(
+                (customer.id, "decrypts to a number its lookup hash does not match")
+            )
+            continue
+        if not dry_run:
             customer.id_number_encrypted = vault.encrypt(number, purpose=ID_NUMBER_PURPOSE)
-        session.flush()
-        done += len(batch)
+        batch.reencrypted += 1
+    session.flush()
+    for customer_id, why in batch.failures:
+        log.error("ID number of customer %s not re-encrypted: %s", customer_id, why)
+    return batch

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from cylinder_trace.config import ConfigError, load_settings
 from cylinder_trace.customers.crypto import DecryptionFailed, PiiVault, pii_vault
-from cylinder_trace.customers.services import ID_NUMBER_PURPOSE, reencrypt_id_numbers
+from cylinder_trace.customers.services import ID_NUMBER_PURPOSE, reencrypt_id_number_batch
 from tests.customers.helpers import BRIEF_ID, person, registered
 from tests.world import World
 
@@ -88,8 +88,8 @@ def test_rotation_end_to_end(
     lookup = client.post("/api/v1/customers/lookup", json={"id_number": BRIEF_ID}, headers=headers)
     assert [c["id"] for c in lookup.get_json()] == [created["id"]]
 
-    assert reencrypt_id_numbers(db_session, rotated) == 1
-    assert reencrypt_id_numbers(db_session, rotated) == 0
+    assert reencrypt_id_number_batch(db_session, rotated).reencrypted == 1
+    assert reencrypt_id_number_batch(db_session, rotated).last_id is None
     stored = db_session.execute(text("SELECT id_number_encrypted FROM customers")).scalar_one()
     assert stored.startswith("v1:k2:")
     retired = PiiVault({"k2": new_key}, "k2", current.hash_key)
