@@ -192,6 +192,7 @@ def token_revoke(token_id: int) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from cylinder_trace.catering.cli import catering_cli
     from cylinder_trace.customers.cli import customers_cli
     from cylinder_trace.cylinders.cli import cylinders_cli
     from cylinder_trace.demo.seed import demo_cli
@@ -206,6 +207,7 @@ def register_commands(app: Flask) -> None:
         cylinders_cli,
         scans_cli,
         customers_cli,
+        catering_cli,
     )
     for group in groups:
         app.cli.add_command(group)

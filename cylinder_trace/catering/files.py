@@ -6,8 +6,11 @@ stored under the configured directory as ``<sha256[:2]>/<sha256>``, written to a
 name and renamed, so a reader never sees half a file and the same picture is kept once.
 
 A file is written before the check's transaction commits; if that transaction then rolls
-back, the file stays on disk unreferenced. That is harmless (it is named by its content
-and served only through a check that references it).
+back, the file stays on disk unreferenced. It is never served (only a check that
+references it serves it), and ``prune_unreferenced_files`` (``cylinder-trace catering
+prune-files``) removes such files once they are older than a grace period: a file is
+written, or its time refreshed when a new check reuses it, just before the check's rows,
+so a transaction still in flight is never robbed of its file.
 """
 
 from __future__ import annotations
@@ -18,12 +21,16 @@ import logging
 import os
 import tempfile
 import warnings
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from PIL import Image
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from cylinder_trace.catering.models import ImageType
+from cylinder_trace.catering.models import CateringCheckFile, ImageType
 from cylinder_trace.domain.errors import DomainError, NotFound
 
 log = logging.getLogger(__name__)
@@ -34,6 +41,7 @@ _MAGIC: tuple[tuple[bytes, ImageType, str], ...] = (
 )
 # Larger than any phone camera; refuses decompression bombs before they are decoded.
 MAX_PIXELS = 60_000_000
+_TEMPORARY_PREFIX = ".upload-"
 
 
 class CheckFileInvalid(DomainError):
@@ -113,9 +121,12 @@ class FileStore:
         """Store ``data`` (already checked) once; return its hash, size and type."""
         sha256 = hashlib.sha256(data).hexdigest()
         path = self.path_of(sha256)
-        if not path.exists():
+        try:
+            # Reused: its time says "in use now", so pruning leaves it alone for a while.
+            os.utime(path)
+        except FileNotFoundError:
             path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
+            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=_TEMPORARY_PREFIX)
             try:
                 with os.fdopen(handle, "wb") as out:
                     out.write(data)
@@ -139,3 +150,97 @@ class FileStore:
             log.error("check file %s does not match its hash", sha256)
             raise NotFound("The stored file is damaged.", code="check_file_missing")
         return data
+
+
+_HEX = frozenset("0123456789abcdef")
+
+
+@dataclass
+class PruneResult:
+    """What pruning found: files kept because a check references them, files removed."""
+
+    referenced: int = 0
+    too_recent: int = 0
+    removed: list[str] = field(default_factory=list)  # sha256 of each removed file
+    removed_partial: int = 0  # temporary files of uploads that never finished
+    bytes_removed: int = 0
+
+
+def prune_unreferenced_files(
+    session: Session,
+    store: FileStore,
+    *,
+    older_than: timedelta,
+    now: datetime,
+    dry_run: bool = False,
+    batch_size: int = 1000,
+) -> PruneResult:
+    """Remove stored files no check references, and abandoned temporary files.
+
+    Only files untouched for ``older_than`` are considered: a newer one may belong to a
+    check whose transaction has not committed yet. With ``dry_run`` nothing is removed;
+    the result says what would be. Reads the database, never writes it.
+    """
+    result = PruneResult()
+    cutoff = (now - older_than).timestamp()
+    batch: list[tuple[str, Path, int]] = []
+
+    def settle() -> None:
+        hashes = [sha256 for sha256, _, _ in batch]
+        referenced = set(
+            session.scalars(
+                select(CateringCheckFile.sha256).where(CateringCheckFile.sha256.in_(hashes))
+            )
+        )
+        for sha256, path, size in batch:
+            if sha256 in referenced:
+                result.referenced += 1
+                continue
+            if _touched_since(path, cutoff):  # reused by a check in flight meanwhile
+                result.too_recent += 1
+                continue
+            if not dry_run:
+                path.unlink(missing_ok=True)
+            result.removed.append(sha256)
+            result.bytes_removed += size
+        batch.clear()
+
+    for path in _stored_paths(store.root):
+        stat = path.stat()
+        if stat.st_mtime > cutoff:
+            result.too_recent += 1
+        elif path.name.startswith(_TEMPORARY_PREFIX):
+            if not dry_run:
+                path.unlink(missing_ok=True)
+            result.removed_partial += 1
+        else:
+            batch.append((path.name, path, stat.st_size))
+            if len(batch) >= batch_size:
+                settle()
+    if batch:
+        settle()
+    return result
+
+
+def _touched_since(path: Path, cutoff: float) -> bool:
+    try:
+        return path.stat().st_mtime > cutoff
+    except FileNotFoundError:
+        return True  # gone already: nothing to remove
+
+
+def _stored_paths(root: Path) -> Iterator[Path]:
+    """Every file the store wrote: ``<2 hex>/<64 hex>`` and its temporary files."""
+    if not root.is_dir():
+        return
+    for folder in sorted(root.iterdir()):
+        if not (folder.is_dir() and len(folder.name) == 2 and set(folder.name) <= _HEX):
+            continue
+        for path in sorted(folder.iterdir()):
+            if not path.is_file():
+                continue
+            name = path.name
+            if name.startswith(_TEMPORARY_PREFIX) or (
+                len(name) == 64 and set(name) <= _HEX and name.startswith(folder.name)
+            ):
+                yield path

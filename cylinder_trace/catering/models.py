@@ -130,7 +130,8 @@ class CateringCheckFile(Base):
     position: Mapped[int]
     content_type: Mapped[ImageType] = mapped_column(EnumText(ImageType))
     size_bytes: Mapped[int]
-    sha256: Mapped[str] = mapped_column(String(64))
+    # Indexed for pruning: which stored files does any check still refer to?
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
     stored_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (

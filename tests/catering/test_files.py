@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
+import os
+import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 from PIL import Image
+from sqlalchemy.orm import Session
 
 from cylinder_trace.catering.files import CheckFileInvalid, FileStore, sniff_image
 from cylinder_trace.catering.models import ImageType
-from cylinder_trace.catering.settings import load_catering_settings
+from cylinder_trace.catering.settings import catering_settings, load_catering_settings
 from cylinder_trace.config import ConfigError
 from cylinder_trace.domain.errors import NotFound
-from tests.catering.helpers import image
+from tests.catering.helpers import URL, catering_user, check_body, image, post_multipart
+from tests.world import World
 
 
 def test_images_are_known_by_their_first_bytes() -> None:
@@ -67,3 +74,64 @@ def test_file_settings_come_from_config_then_environment(
     for bad in ("0", "many"):
         with pytest.raises(ConfigError):
             load_catering_settings({"CT_CATERING_PHOTOS_MAX": bad}, tmp_path)
+
+
+def _age(path: Path, hours: float) -> None:
+    then = time.time() - hours * 3600
+    os.utime(path, (then, then))
+
+
+def test_a_reused_file_is_marked_in_use_again(tmp_path: Path) -> None:
+    store = FileStore(tmp_path / "files")
+    stored = store.save(image("JPEG"), ImageType.JPEG)
+    _age(store.path_of(stored.sha256), 48)
+    store.save(image("JPEG"), ImageType.JPEG)  # another check, the same picture
+    assert time.time() - store.path_of(stored.sha256).stat().st_mtime < 60
+
+
+def test_pruning_removes_only_old_files_no_check_refers_to(
+    app: Flask,
+    client: FlaskClient,
+    world: World,
+    db_session: Session,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with app.app_context():
+        settings = dataclasses.replace(catering_settings(), files_dir=tmp_path / "files")
+    monkeypatch.setitem(app.extensions, "cylinder_trace.catering_settings", settings)
+    store = settings.store
+    user = catering_user(client, world)
+    kept_photo = image("JPEG", color="green")
+    response = post_multipart(
+        client, world, user["id"], check_body(), photos=[(kept_photo, "a.jpg", "image/jpeg")]
+    )
+    assert response.status_code == 201, response.get_data(as_text=True)
+    in_use = store.path_of(hashlib.sha256(kept_photo).hexdigest())
+    orphan = store.path_of(store.save(image("PNG", color="blue"), ImageType.PNG).sha256)
+    fresh_orphan = store.path_of(store.save(image("PNG", color="white"), ImageType.PNG).sha256)
+    unfinished = orphan.parent / ".upload-abc123"
+    unfinished.write_bytes(b"half a picture")
+    stranger = store.root / "notes.txt"  # not the store's: never touched
+    stranger.write_text("kept")
+    for path in (in_use, orphan, unfinished, stranger):
+        _age(path, 48)
+
+    runner = app.test_cli_runner()
+    dry = runner.invoke(args=["catering", "prune-files", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "would remove 1 unreferenced" in dry.output and "1 unfinished" in dry.output
+    assert orphan.exists() and unfinished.exists()
+
+    result = runner.invoke(args=["catering", "prune-files", "--older-than-hours", "24"])
+    assert result.exit_code == 0, result.output
+    assert "1 files in use, 1 too recent" in result.output
+    assert not orphan.exists() and not unfinished.exists()
+    assert in_use.exists() and fresh_orphan.exists() and stranger.exists()
+    # The check still serves its photo.
+    check = response.get_json()
+    served = client.get(
+        f"{URL}/{user['id']}/checks/{check['id']}/files/{check['files'][0]['id']}",
+        headers=world.auth("a_admin"),
+    )
+    assert served.status_code == 200 and served.data == kept_photo
