@@ -186,14 +186,12 @@ class _Scanner:
             "occurred_at": now.isoformat(),
             **fields,
         }
-        ctx = ScanContext(
+        ctx = ScanContext.at(
+            now,
             principal=self.principal,
-            rules=self.settings.rules,
+            settings=self.settings,
             signer=self.signer,
             vault=self.vault,
-            now=now,
-            today=now.astimezone(self.settings.time_zone).date(),
-            tz=self.settings.time_zone,
         )
         item = ScanCreateSchema().load(body)
         result = record_scans(self.session, ctx, [item], interactive=True)[0]

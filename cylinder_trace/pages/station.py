@@ -37,16 +37,12 @@ TODAYS_FILLS_LIMIT = 200
 
 def scan_context() -> ScanContext:
     """What the fill check needs, for the signed-in operator, now."""
-    config = settings()
-    now = utcnow()
-    return ScanContext(
+    return ScanContext.at(
+        utcnow(),
         principal=page_principal(),
-        rules=config.rules,
+        settings=settings(),
         signer=label_signer(),
         vault=pii_vault(),
-        now=now,
-        today=now.astimezone(config.time_zone).date(),
-        tz=config.time_zone,
     )
 
 

@@ -42,16 +42,12 @@ SCANNERS = (
 
 
 def scan_context() -> ScanContext:
-    settings = current_app.config["CT_SETTINGS"]
-    now = utcnow()
-    return ScanContext(
+    return ScanContext.at(
+        utcnow(),
         principal=current_principal(),
-        rules=settings.rules,
+        settings=current_app.config["CT_SETTINGS"],
         signer=label_signer(),
         vault=pii_vault(),
-        now=now,
-        today=now.astimezone(settings.time_zone).date(),
-        tz=settings.time_zone,
     )
 
 

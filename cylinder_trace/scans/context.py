@@ -5,14 +5,18 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from cylinder_trace.auth.principal import Principal
 from cylinder_trace.customers.crypto import PiiVault
 from cylinder_trace.domain.rules import RuleSettings
+from cylinder_trace.domain.weeks import local_date
 from cylinder_trace.jsontext import dumps_sorted
 from cylinder_trace.labels.signing import LabelSigner
+
+if TYPE_CHECKING:
+    from cylinder_trace.config import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +28,20 @@ class ScanContext:
     now: datetime
     today: date  # business date (China)
     tz: ZoneInfo
+
+    @classmethod
+    def at(
+        cls,
+        now: datetime,
+        *,
+        principal: Principal,
+        settings: Settings,
+        signer: LabelSigner,
+        vault: PiiVault,
+    ) -> ScanContext:
+        """The context of scans by ``principal`` at ``now``, "today" in the business zone."""
+        zone = settings.time_zone
+        return cls(principal, settings.rules, signer, vault, now, local_date(now, zone), zone)
 
     def content_hash(self, item: dict[str, Any]) -> str:
         """A keyed hash of what the scanner sent, to tell a retry from a different scan.

@@ -87,16 +87,12 @@ def _cylinders(session: Session, app: Flask, company: Organisation, station: Org
 
 
 def _fills(session: Session, app: Flask, station: Organisation, filler: User) -> None:
-    config = app.config["CT_SETTINGS"]
-    now = utcnow()
-    ctx = ScanContext(
+    ctx = ScanContext.at(
+        utcnow(),
         principal=Principal(token_id=0, organisation=station, user=filler),
-        rules=config.rules,
+        settings=app.config["CT_SETTINGS"],
         signer=label_signer(),
         vault=pii_vault(),
-        now=now,
-        today=now.astimezone(config.time_zone).date(),
-        tz=config.time_zone,
     )
     schema = ScanCreateSchema()
     for code in (GOOD, OVERDUE):
