@@ -33,6 +33,7 @@ from cylinder_trace.catering.models import (
 from cylinder_trace.catering.settings import CateringSettings
 from cylinder_trace.catering.status import Period, states_condition
 from cylinder_trace.customers.models import Customer, CylinderStorage
+from cylinder_trace.customers.services import may_change_customer
 from cylinder_trace.devices.models import Device
 from cylinder_trace.domain.errors import DomainError, Forbidden, NotFound
 from cylinder_trace.domain.jurisdiction import DivisionCodeError, division_prefix
@@ -119,9 +120,7 @@ def get_visible_catering_user(session: Session, principal: Principal, customer_i
 def get_managed_catering_user(session: Session, principal: Principal, customer_id: int) -> Customer:
     """A catering user the caller may change: its company's staff, or a system admin."""
     customer = get_visible_catering_user(session, principal, customer_id)
-    if principal.is_system_admin:
-        return customer
-    if principal.company_id != customer.company_id or principal.role not in COMPANY_ROLES:
+    if not may_change_customer(principal, customer):
         raise Forbidden("You may read this catering user but not change it.")
     return customer
 

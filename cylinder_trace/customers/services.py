@@ -162,12 +162,17 @@ def get_visible_customer(session: Session, principal: Principal, customer_id: in
     return customer
 
 
+def may_change_customer(principal: Principal, customer: Customer) -> bool:
+    """Staff of the customer's own gas company may change it (and system admins any)."""
+    return principal.is_system_admin or (
+        principal.company_id == customer.company_id and principal.role in COMPANY_ROLES
+    )
+
+
 def get_managed_customer(session: Session, principal: Principal, customer_id: int) -> Customer:
     """One customer the caller may change: 404 if it cannot see it, 403 if read-only."""
     customer = get_visible_customer(session, principal, customer_id)
-    if principal.is_system_admin:
-        return customer
-    if principal.company_id != customer.company_id or principal.role not in COMPANY_ROLES:
+    if not may_change_customer(principal, customer):
         raise Forbidden("You may read this customer but not change it.")
     return customer
 
