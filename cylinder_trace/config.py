@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cylinder_trace.domain.rules import RulesError, RuleSettings, load_rules
@@ -88,18 +89,19 @@ def database_url(environ: Mapping[str, str]) -> str:
     return normalise_database_url(environ.get("DATABASE_URL") or default_database_url(environ))
 
 
-def _int(environ: Mapping[str, str], name: str) -> int | None:
+def _int(environ: Mapping[str, Any], name: str) -> int | None:
     raw = environ.get(name)
     if raw is None or raw == "":
         return None
     try:
         return int(raw)
-    except ValueError as exc:
+    except (TypeError, ValueError) as exc:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
-def _positive(environ: Mapping[str, str], name: str, default: int) -> int:
-    value = _int(environ, name)
+def positive_int(source: Mapping[str, Any], name: str, default: int) -> int:
+    """The whole number ``source[name]`` (1 or more), ``default`` when unset; else ConfigError."""
+    value = _int(source, name)
     if value is None:
         return default
     if value < 1:
@@ -110,12 +112,12 @@ def _positive(environ: Mapping[str, str], name: str, default: int) -> int:
 def _sign_in_limits(environ: Mapping[str, str]) -> SignInLimits:
     defaults = SignInLimits()
     return SignInLimits(
-        max_failures=_positive(environ, "CT_SIGN_IN_MAX_FAILURES", defaults.max_failures),
-        max_failures_per_address=_positive(
+        max_failures=positive_int(environ, "CT_SIGN_IN_MAX_FAILURES", defaults.max_failures),
+        max_failures_per_address=positive_int(
             environ, "CT_SIGN_IN_MAX_FAILURES_PER_ADDRESS", defaults.max_failures_per_address
         ),
         window=timedelta(
-            minutes=_positive(
+            minutes=positive_int(
                 environ, "CT_SIGN_IN_WINDOW_MINUTES", int(defaults.window.total_seconds() // 60)
             )
         ),

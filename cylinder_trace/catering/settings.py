@@ -25,7 +25,7 @@ from typing import Any
 from flask import current_app
 
 from cylinder_trace.catering.files import FileStore
-from cylinder_trace.config import ConfigError
+from cylinder_trace.config import positive_int
 
 _EXTENSION = "cylinder_trace.catering_settings"
 
@@ -43,29 +43,16 @@ class CateringSettings:
         return FileStore(self.files_dir)
 
 
-def _positive(source: Mapping[str, Any], name: str, default: int) -> int:
-    raw = source.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
-    if value < 1:
-        raise ConfigError(f"{name} must be positive")
-    return value
-
-
 def load_catering_settings(config: Mapping[str, Any], instance_path: Path) -> CateringSettings:
     """Settings from ``config`` (the app's), falling back to the environment and defaults."""
     source: dict[str, Any] = {**os.environ, **{k: v for k, v in config.items() if v is not None}}
     files_dir = source.get("CT_CATERING_FILES_DIR") or instance_path / "catering-files"
     return CateringSettings(
         files_dir=Path(files_dir).resolve(),
-        photo_max_bytes=_positive(source, "CT_CATERING_PHOTO_MAX_BYTES", 5 * 1024 * 1024),
-        photos_max=_positive(source, "CT_CATERING_PHOTOS_MAX", 6),
-        signature_max_bytes=_positive(source, "CT_CATERING_SIGNATURE_MAX_BYTES", 1024 * 1024),
-        clock_skew=timedelta(seconds=_positive(source, "CT_CATERING_CLOCK_SKEW_SECONDS", 300)),
+        photo_max_bytes=positive_int(source, "CT_CATERING_PHOTO_MAX_BYTES", 5 * 1024 * 1024),
+        photos_max=positive_int(source, "CT_CATERING_PHOTOS_MAX", 6),
+        signature_max_bytes=positive_int(source, "CT_CATERING_SIGNATURE_MAX_BYTES", 1024 * 1024),
+        clock_skew=timedelta(seconds=positive_int(source, "CT_CATERING_CLOCK_SKEW_SECONDS", 300)),
     )
 
 
