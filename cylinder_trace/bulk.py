@@ -9,9 +9,7 @@ calls fall back to IN lists and executemany.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
-from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -68,25 +66,10 @@ def fetch(connection: Connection, statement: Executable, params: dict[str, Any])
         return cursor.fetchall()
 
 
-def _isoformat(value: datetime | date) -> str:
-    return value.isoformat()
-
-
-_JSON_BY_TYPE: dict[type, Any] = {
-    datetime: _isoformat,
-    date: _isoformat,
-    uuid.UUID: str,
-    Decimal: str,
-}
-
-
 def _json_default(value: Any) -> Any:
-    convert = _JSON_BY_TYPE.get(type(value))
-    if convert is not None:
-        return convert(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID | Decimal):
+    # orjson writes dates, instants, UUIDs and enums itself; only exact numbers come here,
+    # sent as text so that PostgreSQL reads them digit for digit.
+    if isinstance(value, Decimal):
         return str(value)
     raise TypeError(f"cannot send {type(value).__name__} as JSON")
 
