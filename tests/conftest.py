@@ -8,7 +8,8 @@ you want to keep.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -171,3 +172,18 @@ def make_cylinder(db_session: Session, world: World, rules: RuleSettings):  # ty
         )
 
     return make
+
+
+@pytest.fixture
+def set_process_tz(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]:
+    """Change the process zone the way a server's environment would; restored afterwards."""
+    if not hasattr(time, "tzset"):
+        pytest.skip("time.tzset is not available on this platform")
+
+    def set_tz(name: str) -> None:
+        monkeypatch.setenv("TZ", name)
+        time.tzset()
+
+    yield set_tz
+    monkeypatch.undo()
+    time.tzset()

@@ -6,8 +6,7 @@ import json
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -81,20 +80,6 @@ def test_the_probe_answers_are_the_china_time_ones(probes: dict[str, dict[str, A
     assert states(3)[3] == ("overdue", 2)
     assert probe["answers"][1]["summary"]["week"] == "2026-W10"
     assert probe["answers"][3]["summary"]["week"] == "2027-W02"
-
-
-@pytest.fixture
-def set_process_tz(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]:
-    if not hasattr(time, "tzset"):
-        pytest.skip("time.tzset is not available on this platform")
-
-    def set_tz(name: str) -> None:
-        monkeypatch.setenv("TZ", name)
-        time.tzset()
-
-    yield set_tz
-    monkeypatch.undo()
-    time.tzset()
 
 
 def test_same_answers_in_process_and_in_the_database_session_zone(

@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
@@ -250,21 +250,6 @@ def test_results_do_not_depend_on_process_tz(tz_name: str) -> None:
         [sys.executable, "-c", _PROBE], env=env, capture_output=True, text=True, check=True
     )
     assert json.loads(result.stdout.strip().splitlines()[-1]) == EXPECTED_PROBE
-
-
-@pytest.fixture
-def set_process_tz(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]:
-    """Change the process zone the way a server's environment would; restored afterwards."""
-    if not hasattr(time, "tzset"):
-        pytest.skip("time.tzset is not available on this platform")
-
-    def set_tz(name: str) -> None:
-        monkeypatch.setenv("TZ", name)
-        time.tzset()
-
-    yield set_tz
-    monkeypatch.undo()
-    time.tzset()
 
 
 @pytest.mark.parametrize(("tz_name", "epoch_hour"), [("UTC", 0), ("America/New_York", 19)])
