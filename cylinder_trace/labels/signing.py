@@ -132,6 +132,10 @@ class LabelSigner:
         split_at = len(parts.scheme) + 3 + len(parts.netloc)
         self._base_authority = base_url[:split_at].lower()
         self._base_path = base_url[split_at:]
+        # A base path written in upper case is in QR's alphanumeric set: its case carries
+        # nothing, so it is compared without case. One with lower case letters is compared
+        # as written (the label encodes it in byte mode, so a scanner reads it exactly).
+        self._base_path_caseless = base_url[split_at:] == base_url[split_at:].upper()
         self._keys = {kid: bytes(secret) for kid, secret in keys.items()}
         self.current_key_id = current_key_id
 
@@ -165,7 +169,9 @@ class LabelSigner:
         """
         if not isinstance(token, str):
             raise LabelInvalid("malformed", "not text")
-        match = _TOKEN_RE.match(token)
+        # Every character of a token is in QR's alphanumeric set, which has upper case only:
+        # a token read in lower case (a keyboard-wedge scanner with Caps Lock) is the same one.
+        match = _TOKEN_RE.match(token.upper() if token.isascii() else token)
         if match is None:
             raise LabelInvalid("malformed")
         code, kid, sig = match.group("code", "kid", "sig")
@@ -184,9 +190,9 @@ class LabelSigner:
         if not isinstance(payload, str) or not payload.isascii():
             raise LabelInvalid("malformed", "not ASCII text")
         authority_len = len(self._base_authority)
-        if (
-            payload[:authority_len].lower() != self._base_authority
-            or payload[authority_len : authority_len + len(self._base_path)] != self._base_path
-        ):
+        path = payload[authority_len : authority_len + len(self._base_path)]
+        if self._base_path_caseless:
+            path = path.upper()
+        if payload[:authority_len].lower() != self._base_authority or path != self._base_path:
             raise LabelInvalid("wrong_base")
         return self.verify_token(payload[authority_len + len(self._base_path) :])
