@@ -61,6 +61,9 @@ class RuleSettings:
     # Catering hazards: days to fix a failed checklist item, by item code, else the default.
     hazard_deadline_days: int = 7
     catering_hazard_deadlines: dict[str, int] = field(default_factory=dict)
+    # A fill's tare may differ this much from the registered (stamped) tare before the fill
+    # is flagged ``tare_mismatch``.
+    tare_tolerance_kg: Decimal = Decimal("0.20")
 
     def hazard_deadline_for(self, item_code: str) -> int:
         """Days allowed to fix a hazard found on this catering checklist item."""
@@ -152,6 +155,7 @@ def parse_rules(data: dict[str, Any]) -> RuleSettings:
             "hazard_deadline_days", data.get("hazard_deadline_days", 7)
         ),
         catering_hazard_deadlines=_catering_hazard_deadlines(data),
+        tare_tolerance_kg=_decimal("tare_tolerance_kg", data.get("tare_tolerance_kg", "0.20")),
     )
 
 

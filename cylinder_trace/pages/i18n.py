@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from flask import g
 
+from cylinder_trace.domain.messages import MESSAGES
+
 LANGUAGES = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
 
@@ -192,35 +194,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "customer": ("客户", "Customer"),
 }
 
-REASONS: dict[str, tuple[str, str]] = {
-    "cylinder_unknown": ("气瓶编码未登记", "This code was never registered"),
-    "label_invalid": ("标签不是本系统签发", "The label was not issued by this system"),
-    "not_own_cylinder": ("不是本企业的气瓶", "The cylinder belongs to another gas company"),
-    "cylinder_scrapped": ("气瓶已报废", "The cylinder is scrapped"),
-    "cylinder_stopped": ("气瓶已停用（召回）", "The cylinder is stopped (recalled)"),
-    "inspection_overdue": (
-        "超过定期检验日期，请送检",
-        "The periodic inspection is overdue: send it for inspection",
-    ),
-    "past_scrap_date": ("超过报废日期，必须报废", "Past its scrap date: it must be scrapped"),
-    "pre_fill_check_missing": ("未做充装前检查", "No pre-fill check recorded"),
-    "pre_fill_check_failed": ("充装前检查不合格", "The pre-fill check found a defect"),
-    "post_fill_check_failed": ("充装后检查不合格", "The post-fill check found a defect"),
-    "station_required": ("只能在本企业充装站充装", "Fills happen at the company's stations"),
-    "buyer_not_registered": ("购买人未实名登记", "The buyer is not a registered customer"),
-    "buyer_inactive": ("购买人登记已停用", "The buyer's registration is deactivated"),
-    "unregistered_buyer": ("交付给未登记的购买人", "Delivered to an unregistered buyer"),
-    "buyer_missing": ("未填写购买人", "No buyer given"),
-    "ysp118_indoor_forbidden": (
-        "50公斤气瓶不得在建筑物内使用",
-        "A YSP118 (50 kg) cylinder may not go into a building",
-    ),
-    "overfilled_cannot_dispatch": ("超装气瓶不得出站", "An overfilled cylinder may not leave"),
-    "cylinder_lost": ("气瓶已报失，请先回站接收", "Reported lost: receive it at its station"),
-    "cylinder_not_stopped": ("气瓶未停用", "The cylinder is not stopped"),
-    "transition_not_allowed": ("与气瓶当前状态不符", "Not possible in the cylinder's state"),
-    "outcome_invalid": ("结果无效", "Invalid outcome"),
-}
+# Refusal and review codes: the domain's one table of them (pages speak Chinese).
+REASONS: dict[str, tuple[str, str]] = dict(MESSAGES)
 
 SCAN_KINDS: dict[str, tuple[str, str]] = {
     "register": ("登记", "Registered"),

@@ -9,9 +9,9 @@ from cylinder_trace.catering.models import VisitOutcome
 from cylinder_trace.customers.models import CustomerKind
 from cylinder_trace.domain.fill import REFUSAL_ORDER
 from cylinder_trace.domain.lifecycle import CylinderState, ScanKind
+from cylinder_trace.domain.messages import MESSAGES
 from cylinder_trace.domain.weeks import CheckState
 from cylinder_trace.pages import i18n
-from cylinder_trace.scans.evaluate import MESSAGES
 from cylinder_trace.scans.models import ScanResult
 
 PAGES = Path(i18n.__file__).parent
