@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -24,15 +24,22 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from cylinder_trace import create_app
+from cylinder_trace.auth.principal import Principal
 from cylinder_trace.config import normalise_database_url
+from cylinder_trace.customers.crypto import pii_vault
+from cylinder_trace.cylinders.labels import label_signer
 from cylinder_trace.cylinders.models import Cylinder
 from cylinder_trace.cylinders.services import CylinderInput, register_cylinder
-from cylinder_trace.db import Database, make_engine
+from cylinder_trace.db import Database, make_engine, utcnow
 from cylinder_trace.domain.rules import RuleSettings
 from cylinder_trace.models import Base
+from cylinder_trace.scans.context import ScanContext
+from cylinder_trace.scans.office import record_scrap
 from tests.world import World, build_world
 
 REPO = Path(__file__).resolve().parent.parent
+# Test cylinders entered the register a month ago: the scans of a test happen after that.
+REGISTERED_AT = datetime.now(UTC).replace(microsecond=0) - timedelta(days=30)
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
 
@@ -161,6 +168,7 @@ def make_cylinder(db_session: Session, world: World, rules: RuleSettings):  # ty
             "manufactured_on": date(2024, 3, 15),
             "tare_kg": Decimal("16.40"),
         }
+        registered_at = fields.pop("registered_at", REGISTERED_AT)
         values.update(fields)
         return register_cylinder(
             db_session,
@@ -169,6 +177,7 @@ def make_cylinder(db_session: Session, world: World, rules: RuleSettings):  # ty
             station=world.orgs[f"{company}_station"],
             rules=rules,
             today=today or date.today(),
+            registered_at=registered_at,
         )
 
     return make
@@ -187,3 +196,27 @@ def set_process_tz(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], 
     yield set_tz
     monkeypatch.undo()
     time.tzset()
+
+
+def scan_context_for(app: Flask, user: Any) -> ScanContext:
+    """The context of scans made now by ``user`` (a World user), outside any request."""
+    with app.app_context():
+        return ScanContext.at(
+            utcnow(),
+            principal=Principal(token_id=0, organisation=user.organisation, user=user),
+            settings=app.config["CT_SETTINGS"],
+            signer=label_signer(),
+            vault=pii_vault(),
+        )
+
+
+@pytest.fixture
+def scrap(app: Flask, db_session: Session, world: World):  # type: ignore[no-untyped-def]
+    """Scrap a cylinder the way the REST endpoint does: a scrap scan by company A's admin."""
+
+    def do(cylinder: Cylinder, reason: str = "dented", who: str = "a_admin") -> Cylinder:
+        return record_scrap(
+            db_session, scan_context_for(app, world.users[who]), cylinder, reason=reason
+        )
+
+    return do

@@ -107,6 +107,7 @@ def test_seed_makes_cylinders_scans_customers_and_chains_that_verify(
         ("fill", "rejected"): 1,
         ("dispatch", "accepted"): 2,
         ("deliver", "accepted"): 2,
+        ("scrap", "accepted"): 1,  # every change of a cylinder is a scan
     }
     users = {u.username: u for u in db_session.scalars(select(User))}
     filler, courier = users["dz.filler"], users["dz.courier"]
@@ -119,9 +120,9 @@ def test_seed_makes_cylinders_scans_customers_and_chains_that_verify(
         (courier.id, True)
     }
     assert all(s.occurred_at <= utcnow().replace(tzinfo=s.occurred_at.tzinfo) for s in scans)
-    assert verify_chains(db_session) == (21, [])
+    assert verify_chains(db_session) == (22, [])
     verified = app.test_cli_runner().invoke(args=["scans", "verify-chains"])
-    assert verified.exit_code == 0 and "21 records checked, 0 problems" in verified.output
+    assert verified.exit_code == 0 and "22 records checked, 0 problems" in verified.output
 
     assert _count(db_session, Customer) == 5
     assert _count(db_session, Customer, Customer.is_catering.is_(True)) == 4

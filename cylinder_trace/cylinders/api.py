@@ -26,6 +26,8 @@ from cylinder_trace.db import get_session
 from cylinder_trace.domain.errors import DomainError
 from cylinder_trace.domain.roles import OrganisationKind, Role
 from cylinder_trace.organisations.models import Organisation
+from cylinder_trace.scans.api import scan_context
+from cylinder_trace.scans.office import record_inspection_scan, record_scrap
 from cylinder_trace.web.api import Blueprint, current_principal, paginate_query
 
 blp = Blueprint(
@@ -170,7 +172,7 @@ class CylinderInspections(MethodView):
         session = get_session()
         principal = current_principal()
         cylinder = services.get_managed_cylinder(session, principal, code)
-        return services.record_inspection(
+        record = services.record_inspection(
             session,
             cylinder,
             rules=settings().rules,
@@ -178,6 +180,8 @@ class CylinderInspections(MethodView):
             recorded_by=principal.user,
             **data,
         )
+        record_inspection_scan(session, scan_context(), cylinder, record)
+        return record
 
 
 @blp.route("/<string:code>/scrap")
@@ -190,4 +194,4 @@ class CylinderScrap(MethodView):
         """Scrap a cylinder: its code is revoked for good and later scans are refused"""
         session = get_session()
         cylinder = services.get_managed_cylinder(session, current_principal(), code)
-        return services.scrap_cylinder(session, cylinder, reason=data["reason"])
+        return record_scrap(session, scan_context(), cylinder, reason=data["reason"])

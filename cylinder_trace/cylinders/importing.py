@@ -418,6 +418,9 @@ def _store_chunk(
                 "underfilled": False,
                 "registered_at": now,
                 "registered_by_id": registered_by.id if registered_by is not None else None,
+                # The projection of the register scan: at its station since now.
+                "location_id": data.filling_station_id,
+                "last_scan_at": now,
             }
         )
     if new_rows:
@@ -428,7 +431,20 @@ def _store_chunk(
         ids = dict(found.tuples().all())
         record_registrations(
             session,
-            [Registered(ids[r["code"]], r["code"], r["filling_station_id"]) for r in new_rows],
+            [
+                Registered(
+                    ids[r["code"]],
+                    r["code"],
+                    r["filling_station_id"],
+                    {
+                        "last_inspected_on": (
+                            r["last_inspected_on"].isoformat() if r["last_inspected_on"] else None
+                        ),
+                        "inspection_due_override": None,
+                    },
+                )
+                for r in new_rows
+            ],
             organisation_id=registered_by.organisation_id if registered_by else owner.id,
             actor_user_id=registered_by.id if registered_by else None,
             at=now,

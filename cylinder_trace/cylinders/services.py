@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -172,8 +172,13 @@ def register_cylinder(
     rules: RuleSettings,
     today: date,
     registered_by: User | None = None,
+    registered_at: datetime | None = None,
 ) -> Cylinder:
-    """Register one cylinder. Its code is unique for good, even after scrap."""
+    """Register one cylinder. Its code is unique for good, even after scrap.
+
+    ``registered_at`` (default now) is when it entered the register: scans dated before it
+    are flagged. Its projection starts at its station, as the register scan says.
+    """
     code = normalise_code(data.code)
     check_cylinder_input(data, rules, today)
     existing = session.scalar(select(Cylinder).where(Cylinder.code == code))
@@ -220,17 +225,31 @@ def register_cylinder(
         scrap_date=scrap,
         state=CylinderState.REGISTERED,
         registered_by_id=registered_by.id if registered_by is not None else None,
+        registered_at=registered_at or utcnow(),
+        location_id=station.id,
     )
+    cylinder.last_scan_at = cylinder.registered_at
     session.add(cylinder)
     session.flush()
     record_registrations(
         session,
-        [Registered(cylinder.id, code, station.id)],
+        [Registered(cylinder.id, code, station.id, registration_data(data))],
         organisation_id=registered_by.organisation_id if registered_by else owner.id,
         actor_user_id=registered_by.id if registered_by else None,
         at=cylinder.registered_at,
     )
     return cylinder
+
+
+def registration_data(data: CylinderInput) -> dict[str, Any]:
+    """What the register scan keeps of the inspection the cylinder came with: the start of
+    its history when the history is replayed."""
+    return {
+        "last_inspected_on": data.last_inspected_on.isoformat() if data.last_inspected_on else None,
+        "inspection_due_override": (
+            data.inspection_due_override.isoformat() if data.inspection_due_override else None
+        ),
+    }
 
 
 def visible_cylinders(principal: Principal) -> Select[tuple[Cylinder]]:
@@ -300,16 +319,6 @@ def _refuse_if_scrapped(cylinder: Cylinder) -> None:
         )
 
 
-def scrap_cylinder(session: Session, cylinder: Cylinder, *, reason: str) -> Cylinder:
-    """Scrap a cylinder for good: its code is revoked and every later scan is refused."""
-    _refuse_if_scrapped(cylinder)
-    cylinder.state = CylinderState.SCRAPPED
-    cylinder.scrapped_at = utcnow()
-    cylinder.scrap_reason = reason.strip()
-    session.flush()
-    return cylinder
-
-
 def record_inspection(
     session: Session,
     cylinder: Cylinder,
@@ -324,7 +333,12 @@ def record_inspection(
     next_due_override: date | None = None,
     recorded_by: User | None = None,
 ) -> CylinderInspection:
-    """Record a periodic inspection: a pass moves the due date on, a failure scraps."""
+    """Keep a periodic inspection's certificate; checks its dates, changes nothing else.
+
+    The cylinder changes by the ``inspect`` scan the caller records next
+    (``scans.office.record_inspection_scan``): a pass moves the due date on, a failure
+    scraps.
+    """
     _refuse_if_scrapped(cylinder)
     if inspected_on > today:
         raise DomainError("The inspection date is in the future.", code="inspection_date_invalid")
@@ -347,20 +361,5 @@ def record_inspection(
         recorded_by_id=recorded_by.id if recorded_by is not None else None,
     )
     session.add(record)
-    if not passed:
-        scrap_cylinder(session, cylinder, reason=f"failed periodic inspection on {inspected_on}")
-        return record
-    cylinder.last_inspected_on = inspected_on
-    cylinder.inspection_due_override = next_due_override
-    cylinder.next_inspection_due, cylinder.scrap_date = computed_dates(
-        cylinder.manufactured_on,
-        inspected_on,
-        rules,
-        inspection_due_override=next_due_override,
-        scrap_date_override=cylinder.scrap_date_override,
-    )
-    if cylinder.state == CylinderState.IN_INSPECTION:
-        cylinder.state = CylinderState.EMPTY_AT_STATION
-    cylinder.overfilled = cylinder.underfilled = False
     session.flush()
     return record

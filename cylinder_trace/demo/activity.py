@@ -21,7 +21,7 @@ from cylinder_trace.catering.settings import CateringSettings
 from cylinder_trace.config import Settings
 from cylinder_trace.customers.crypto import PiiVault
 from cylinder_trace.cylinders.models import Cylinder
-from cylinder_trace.cylinders.services import CylinderInput, register_cylinder, scrap_cylinder
+from cylinder_trace.cylinders.services import CylinderInput, register_cylinder
 from cylinder_trace.db import utcnow
 from cylinder_trace.demo.customers import seed_catering, seed_household
 from cylinder_trace.devices.models import Device
@@ -287,7 +287,7 @@ def seed_activity(
     for code, customer in deliveries:
         courier_scanner.scan("dispatch", code, site_id=station.id, vehicle_plate=VEHICLE_PLATE)
         courier_scanner.scan("deliver", code, buyer={"customer_id": customer.id}, **DELIVERY_PLACE)
-    scrap_cylinder(session, cylinders[-1], reason="瓶体凹陷变形，充装前检查不合格")
+    station_scanner.scan("scrap", cylinders[-1].code, reason="瓶体凹陷变形，充装前检查不合格")
     return DemoActivity(
         cylinder_codes=codes,
         filled_codes=[code for code in filled if code != overdue_code],

@@ -6,17 +6,19 @@ from datetime import datetime
 from typing import Any
 
 import marshmallow as ma
-from flask import current_app
+from flask import current_app, request
 from flask.views import MethodView
 
 from cylinder_trace.customers.crypto import pii_vault
 from cylinder_trace.cylinders.labels import label_signer
 from cylinder_trace.db import get_session, keep_changes_on_error, utcnow
 from cylinder_trace.domain.errors import Conflict, DomainError
+from cylinder_trace.domain.messages import LANGUAGES
 from cylinder_trace.domain.roles import Role
 from cylinder_trace.scans import services
 from cylinder_trace.scans.context import ScanContext
 from cylinder_trace.scans.fill_check import fill_check
+from cylinder_trace.scans.models import Scan
 from cylinder_trace.scans.schemas import (
     MAX_BATCH,
     BatchResultSchema,
@@ -41,6 +43,11 @@ SCANNERS = (
 )
 
 
+def answer_language() -> str:
+    """The language of messages in answers: Accept-Language's choice, English by default."""
+    return request.accept_languages.best_match(LANGUAGES) or "en"
+
+
 def scan_context() -> ScanContext:
     return ScanContext.at(
         utcnow(),
@@ -48,6 +55,7 @@ def scan_context() -> ScanContext:
         settings=current_app.config["CT_SETTINGS"],
         signer=label_signer(),
         vault=pii_vault(),
+        language=answer_language(),
     )
 
 
@@ -96,7 +104,7 @@ class Scans(MethodView):
                 },
             )
         if result.status == services.DUPLICATE:
-            return get_session().get(services.Scan, result.scan_id), 200
+            return get_session().get(Scan, result.scan_id), 200
         # Answer from what was just written: reading the row back would cost a round trip.
         response = current_app.json.response(scan_answer(result.record))
         response.status_code = 201

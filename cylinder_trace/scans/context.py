@@ -28,6 +28,7 @@ class ScanContext:
     now: datetime
     today: date  # business date (China)
     tz: ZoneInfo
+    language: str = "en"  # of the messages in answers ("zh" or "en")
 
     @classmethod
     def at(
@@ -38,10 +39,12 @@ class ScanContext:
         settings: Settings,
         signer: LabelSigner,
         vault: PiiVault,
+        language: str = "en",
     ) -> ScanContext:
         """The context of scans by ``principal`` at ``now``, "today" in the business zone."""
         zone = settings.time_zone
-        return cls(principal, settings.rules, signer, vault, now, local_date(now, zone), zone)
+        today = local_date(now, zone)
+        return cls(principal, settings.rules, signer, vault, now, today, zone, language)
 
     def content_hash(self, item: dict[str, Any]) -> str:
         """A keyed hash of what the scanner sent, to tell a retry from a different scan.

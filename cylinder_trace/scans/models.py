@@ -34,8 +34,9 @@ class ScanResult(StrEnum):
     REJECTED = "rejected"
 
 
-# Refused or flagged when received, or flagged later by a late scan: what regulators review.
-NEEDS_REVIEW = "result <> 'accepted' OR review_code IS NOT NULL"
+# Refused when received, or kept with a verdict the complete history still supports: what
+# regulators review.
+NEEDS_REVIEW = "result = 'rejected' OR review_code IS NOT NULL"
 
 # BigInteger ids on PostgreSQL; SQLite only auto-increments an INTEGER PRIMARY KEY.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -46,8 +47,10 @@ class Scan(Base):
 
     Append-only: the immutable fields are hashed, each record's hash covers the previous
     record of the same chain (one chain per scanned code), so an edited or deleted record
-    is found by ``verify_chains``. ``review_code`` is the one field that changes later: a
-    late offline scan can make an earlier one inconsistent, and that is flagged there.
+    is found by ``verify_chains``. ``result`` and ``result_code`` are the answer given when
+    the scan arrived. ``review_code`` is the one field that changes later: the verdict of
+    the complete history on a kept scan (None: nothing wrong), re-judged when a late scan
+    arrives; each change is kept in ``scan_verdict_changes``.
     """
 
     __tablename__ = "scans"
@@ -122,3 +125,29 @@ class ScanChain(Base):
     head_hash: Mapped[str] = mapped_column(String(64))
 
     __table_args__ = (CheckConstraint("length >= 1", name="length_positive"),)
+
+
+class ScanVerdictChange(Base):
+    """One change of a kept scan's verdict, made by the arrival of a late scan. Append-only.
+
+    A regulator asks "was this ever flagged, and why was it cleared?": the scan's first
+    verdict is its ``result_code``; every later one is a row here.
+    """
+
+    __tablename__ = "scan_verdict_changes"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    scan_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("scans.id", ondelete="RESTRICT"), index=True
+    )
+    previous_code: Mapped[str | None] = mapped_column(String(64))
+    new_code: Mapped[str | None] = mapped_column(String(64))
+    changed_at: Mapped[datetime]
+    # The scan whose arrival rewrote the history (it is stored in the same transaction).
+    caused_by_event_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+
+    __table_args__ = (
+        CheckConstraint(
+            "previous_code IS NOT NULL OR new_code IS NOT NULL", name="changes_something"
+        ),
+    )

@@ -21,6 +21,7 @@ class Registered:
     cylinder_id: int
     code: str
     site_id: int
+    data: dict[str, Any] | None = None
 
 
 def record_registrations(
@@ -52,7 +53,7 @@ def record_registrations(
             "latitude": None,
             "longitude": None,
             "customer_id": None,
-            "data": {},
+            "data": dict(cylinder.data or {}),
             "interactive": True,
             "result": ScanResult.ACCEPTED,
             "result_code": None,

@@ -1,18 +1,25 @@
-"""Recording scans: once per event_id, checked against the rules, chained, kept for good.
+"""Recording scans: once per event_id, judged by the one history of the cylinder, chained.
 
-``record_scans`` takes a list of validated items (one for POST /scans, up to 1,000 for a
-batch) and works set-wise (see ``store``): one statement locks the cylinders with their
-chain heads, one finds the event ids already stored, and one writes the scans, the chain
-heads and the cylinders together, however many items there are. Interactive scans that
-break a rule are refused (the refusal is stored); offline ones are stored and flagged. A
-scan older than the cylinder's latest replays the cylinder's history in ``occurred_at``
-order.
+``record_scans`` is the one write path of a cylinder's life: every change of its state,
+flags, dates, place or holder is a scan recorded here, and the cylinder row is the
+projection of its scans (``cylinder_trace.domain.history``). It takes a list of validated
+items (one for POST /scans, up to 1,000 for a batch) and works set-wise (see ``store``):
+one statement locks the cylinders with their chain heads, one finds the event ids already
+stored, and one writes the scans, the chain heads, the cylinders and any re-judged
+verdicts together, however many items there are.
+
+Interactive scans are judged against the cylinder as it is now and refused before the act
+when they break a rule (the refusal is stored); offline ones are judged at the moment they
+happened, kept, and flagged. An offline scan that happened before scans already stored
+replays the cylinder's history (``rejudge``): every kept scan's verdict is then what the
+complete history says.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -21,36 +28,36 @@ from sqlalchemy.orm import Session
 from cylinder_trace.customers.cards import resolve_customer_card
 from cylinder_trace.customers.models import Customer
 from cylinder_trace.customers.services import id_number_hash
+from cylinder_trace.domain import fill
 from cylinder_trace.domain.errors import DomainError
-from cylinder_trace.domain.identity import validate_id_number
-from cylinder_trace.domain.lifecycle import (
-    CylinderSnapshot,
-    CylinderState,
-    Outcome,
-    ScanEvent,
-    ScanKind,
-    TransitionRefused,
-    apply,
-    replay,
+from cylinder_trace.domain.history import (
+    Observation,
+    Place,
+    advance,
+    judge,
+    refusals,
+    sort_key,
 )
-from cylinder_trace.domain.roles import OrganisationKind
+from cylinder_trace.domain.identity import validate_id_number
+from cylinder_trace.domain.lifecycle import Outcome, ScanKind
+from cylinder_trace.domain.messages import message
 from cylinder_trace.labels.signing import CODE_RE, LabelInvalid
 from cylinder_trace.organisations.models import Organisation
 from cylinder_trace.scans import chain as chains
-from cylinder_trace.scans import store
+from cylinder_trace.scans import rejudge, store
 from cylinder_trace.scans.context import ScanContext, plain_hash
-from cylinder_trace.scans.evaluate import MESSAGES, Judgement, judge_buyer, judge_fill
-from cylinder_trace.scans.models import Scan, ScanResult
-from cylinder_trace.scans.side_effects import apply_side_effects
-from cylinder_trace.scans.store import CylinderRecord
-from cylinder_trace.web.errors import register_constraint_error
-
-register_constraint_error(
-    "uq_scans_event_id", "event_id_conflict", "This event_id was already used for another scan."
+from cylinder_trace.scans.judging import (
+    buyer_of,
+    identity_of,
+    observation,
+    place_of,
+    projection_of,
+    store_projection,
 )
+from cylinder_trace.scans.models import ScanResult
+from cylinder_trace.scans.store import CylinderRecord
+
 DUPLICATE = "duplicate"
-# Offline: a buyer the service does not know is flagged under this code, not refused.
-OFFLINE_CODES = {"buyer_not_registered": "unregistered_buyer"}
 
 
 @dataclass(slots=True)
@@ -78,36 +85,45 @@ class _Target:
 
 def _target(item: dict[str, Any], ctx: ScanContext) -> _Target:
     if item.get("qr"):
+        # What was read is kept as read; the label is the same whatever its letter case.
         scanned = item["qr"].strip()
         try:
             code = ctx.signer.verify(scanned)
         except LabelInvalid:
-            return _Target(scanned, None, "?" + plain_hash(scanned)[:60], "label_invalid")
+            key = "?" + plain_hash(scanned.upper())[:60]
+            return _Target(scanned, None, key, "label_invalid")
         return _Target(scanned, code, code)
-    scanned = item["code"].strip().upper()
-    if not CODE_RE.match(scanned):
-        return _Target(scanned, None, "?" + plain_hash(scanned)[:60], "cylinder_unknown")
-    return _Target(scanned, scanned, scanned)
+    scanned = item["code"].strip()
+    code = scanned.upper()
+    if not CODE_RE.match(code):
+        return _Target(scanned, None, "?" + plain_hash(code)[:60], "cylinder_unknown")
+    return _Target(scanned, code, code)
 
 
-@dataclass(frozen=True, slots=True)
-class Site:
-    """Where a scan happened: what the rules and the side effects need of the place."""
+class _Places:
+    """The sites of one request's scans, each loaded once."""
 
-    id: int
-    kind: OrganisationKind
-    company_id: int | None
+    def __init__(self, session: Session, ctx: ScanContext) -> None:
+        self.session, self.principal = session, ctx.principal
+        self.known: dict[int, Place] = {}
 
-
-def _site(session: Session, ctx: ScanContext, item: dict[str, Any]) -> Site:
-    principal = ctx.principal
-    if item.get("site_id") is None:
-        # The caller's own organisation: known from the token, nothing to load.
-        return Site(principal.organisation_id, principal.organisation_kind, principal.company_id)
-    site = session.get(Organisation, item["site_id"])
-    if site is None or (not principal.is_system_admin and site.company_id != principal.company_id):
-        raise DomainError("The site is not one of your company's sites.", code="site_invalid")
-    return Site(site.id, site.kind, site.company_id)
+    def of(self, item: dict[str, Any]) -> Place:
+        principal = self.principal
+        if item.get("site_id") is None:
+            # The scanner is where its token's organisation is: the handheld's or the user's.
+            return Place(
+                principal.organisation_id, str(principal.organisation_kind), principal.company_id
+            )
+        site_id = item["site_id"]
+        place = self.known.get(site_id)
+        if place is None:
+            site = self.session.get(Organisation, site_id)
+            if site is None:
+                raise DomainError(message("site_invalid"), code="site_invalid")
+            place = self.known[site_id] = place_of(site)
+        if not principal.is_system_admin and place.company_id != principal.company_id:
+            raise DomainError(message("site_invalid"), code="site_invalid")
+        return place
 
 
 def _buyer(
@@ -134,68 +150,25 @@ def _buyer(
     )
 
 
-def _judge(
-    session: Session,
-    ctx: ScanContext,
-    item: dict[str, Any],
-    cylinder: CylinderRecord,
-    site: Site,
-    label_valid: bool,
-) -> tuple[Judgement, Customer | None]:
-    kind = item["kind"]
-    customer = None
-    if kind in (ScanKind.FILL, ScanKind.REWEIGH):
-        if site.kind != OrganisationKind.FILLING_STATION:
-            judgement = Judgement()
-            judgement.add("station_required")
-            return judgement, None
-        scan = _Fill(item)
-        judgement = judge_fill(cylinder, scan, site.company_id, label_valid, ctx.rules, ctx.today)
-        if kind == ScanKind.REWEIGH:  # only the mass matters when reweighing
-            judgement.problems = [p for p in judgement.problems if not p[0].startswith("pre_")]
-        return judgement, None
-    judgement = Judgement()
-    if cylinder.owner_company_id != ctx.principal.company_id and not ctx.principal.is_system_admin:
-        judgement.add("not_own_cylinder")
-    if kind == ScanKind.DELIVER:
-        customer = _buyer(session, ctx, cylinder, item["buyer"])
-        buyer = judge_buyer(cylinder, customer, ctx.rules)
-        judgement.problems += buyer.problems
-        if customer is not None:
-            judgement.data["customer_id"] = customer.id
-    if kind == ScanKind.INSPECT:
-        judgement.outcome = Outcome(item["inspection_result"])
-    return judgement, customer
+def _mass(cylinder: CylinderRecord, item: dict[str, Any], ctx: ScanContext, data: dict) -> Any:
+    """The fill or reweigh outcome from the scale (GB 17267), with the masses kept."""
+    gross = item.get("gross_kg")
+    if gross is None:
+        return None
+    spec = ctx.rules.model(cylinder.model)
+    tare = item["tare_kg"] if item.get("tare_kg") is not None else Decimal(cylinder.tare_kg)
+    data.update(gross_kg=str(gross), tare_kg=str(tare), net_kg=str(gross - tare))
+    if spec is None:
+        return Outcome.OK
+    return fill.assess_net_mass(spec, gross, tare)
 
 
-class _Fill:
-    """The fill fields of an item, as judge_fill reads them."""
+@dataclass(slots=True)
+class _Entry:
+    """A new scan of a registered cylinder, waiting for its verdict."""
 
-    def __init__(self, item: dict[str, Any]) -> None:
-        self.gross_kg = item.get("gross_kg")
-        self.tare_kg = item.get("tare_kg")
-        self.pre_fill_check = item.get("pre_fill_check")
-        self.post_fill_check = item.get("post_fill_check")
-
-
-def _history(
-    session: Session, cylinder: CylinderRecord, fresh: list[tuple[ScanEvent, dict]]
-) -> list:
-    """The cylinder's kept scans (stored and new in this batch), as (event, fields-or-Scan)."""
-    stored = session.scalars(
-        select(Scan)
-        .where(
-            Scan.cylinder_id == cylinder.id,
-            Scan.result != ScanResult.REJECTED,
-            Scan.kind != ScanKind.REGISTER,
-        )
-        .order_by(Scan.received_at, Scan.id)
-    )
-    history = [
-        (ScanEvent(s.kind, s.occurred_at, s.outcome, buyer_id=s.customer_id or "?", ref=s), s)
-        for s in stored
-    ]
-    return history + fresh
+    result: ItemResult
+    observation: Observation
 
 
 def record_scans(
@@ -221,14 +194,13 @@ def record_scans(
     # then finds it here instead of tripping over the unique constraint. One interactive
     # scan (the commonest request) has the write itself check, saving a round trip: it is
     # judged against the state now and never replays history, so judging a retry changes
-    # nothing before the write finds it stored. An offline one can be late, and its replay
-    # may flag earlier scans, so a retry of it is looked up first.
+    # nothing before the write finds it stored.
     check_while_writing = interactive and len(items) == 1 and store.can_check_while_writing(session)
     stored = {} if check_while_writing else store.stored_scans(session, list(first_seen))
     for index in list(pending):
         item = items[index]
         if item["event_id"] in stored:
-            results[index] = _repeat(index, item, hashes[index], stored[item["event_id"]])
+            results[index] = _repeat(index, item, hashes[index], stored[item["event_id"]], ctx)
             pending.remove(index)
     # Held here: the session's identity map keeps objects only while someone else does.
     buyers = store.load_customers(
@@ -239,40 +211,60 @@ def record_scans(
             if (items[i].get("buyer") or {}).get("customer_id") is not None
         ),
     )
-    rows: list[dict[str, Any]] = []
-    texts: list[str] = []  # each row's canonical JSON, from hashing it
-    fresh: dict[int, list] = {}
-    # No autoflush inside the loop: nothing the loop reads depends on pending ORM changes.
+    places = _Places(session, ctx)
+    entries: dict[str, list[_Entry]] = {}
     with session.no_autoflush:
         for index in pending:
-            item, target = items[index], targets[index]
-            result = _record_one(
+            target = targets[index]
+            cylinder = cylinders.get(target.code or "")
+            result, scan = _prepare(
                 session,
                 ctx,
                 index,
-                item,
+                items[index],
                 hashes[index],
                 target,
-                cylinders.get(target.code or ""),
+                cylinder,
+                places,
                 interactive,
-                fresh,
             )
-            fields = result.record
-            key = fields["chain_key"]
-            fields, heads[key], text = chains.link(fields, heads.get(key))
-            rows.append(fields)
-            texts.append(text)
             results[index] = result
+            if scan is not None:
+                entries.setdefault(cylinder.code, []).append(_Entry(result, scan))  # type: ignore[union-attr]
     del buyers
-    session.flush()  # the late path's review flags on stored scans, if any
+    late: dict[str, list[_Entry]] = {}
+    for code, new in entries.items():
+        cylinder = cylinders[code]
+        if interactive or not _is_late(cylinder, new):
+            _judge_in_order(ctx, cylinder, new, interactive)
+        else:
+            late[code] = new
+    verdicts = rejudge.Rejudged()
+    if late:
+        verdicts = rejudge.rejudge(session, ctx, {c: cylinders[c] for c in late}, late, _finish)
+    rows: list[dict[str, Any]] = []
+    texts: list[str] = []  # each row's canonical JSON, from hashing it
+    for index in pending:
+        fields = results[index].record  # type: ignore[union-attr]
+        key = fields["chain_key"]
+        fields, heads[key], text = chains.link(fields, heads.get(key))
+        rows.append(fields)
+        texts.append(text)
     ids = store.write(
-        session, rows, texts, heads.values(), cylinders.values(), only_if_new=check_while_writing
+        session,
+        rows,
+        texts,
+        heads.values(),
+        cylinders.values(),
+        only_if_new=check_while_writing,
+        review_codes=verdicts.review_codes,
+        verdict_changes=verdicts.changes,
     )
     if check_while_writing and rows and rows[0]["event_id"] not in ids:
         # Stored already (a retry): nothing was written; answer as for any repeat.
         event_id = rows[0]["event_id"]
         original = store.stored_scans(session, [event_id])[event_id]
-        results[0] = _repeat(0, items[0], hashes[0], original)
+        results[0] = _repeat(0, items[0], hashes[0], original, ctx)
     for result in results:
         if result is not None and result.scan_id is None and result.record is not None:
             result.scan_id = result.record["id"] = ids[result.record["event_id"]]
@@ -280,12 +272,137 @@ def record_scans(
     return results  # type: ignore[return-value]
 
 
+def _is_late(cylinder: CylinderRecord, new: list[_Entry]) -> bool:
+    """Whether a new scan falls at or before the newest one kept: the history must replay."""
+    last = cylinder.last_scan_at
+    return last is not None and any(e.observation.occurred_at <= last for e in new)
+
+
+def _judge_in_order(
+    ctx: ScanContext, cylinder: CylinderRecord, new: list[_Entry], interactive: bool
+) -> None:
+    """Judge new scans that all follow the cylinder's history, moving its projection on."""
+    rules, zone = ctx.rules, ctx.tz
+    identity = identity_of(cylinder, rules)
+    projection = projection_of(cylinder)
+    # Offline scans in the order they happened; interactive ones as they come, each
+    # judged against the cylinder as it is at that moment.
+    ordered = new if interactive or len(new) == 1 else sorted(new, key=_entry_order)
+    for entry in ordered:
+        codes = judge(identity, projection, entry.observation, rules, zone)
+        refused = refusals(codes) if interactive and codes else None
+        if refused:
+            _finish(ctx, entry.result, ScanResult.REJECTED, refused[0])
+            continue
+        projection = advance(identity, projection, entry.observation, rules, zone)
+        _finish(ctx, entry.result, *_verdict(codes))
+    store_projection(cylinder, projection)
+
+
+def _entry_order(entry: _Entry) -> Any:
+    return sort_key(entry.observation)
+
+
+def _verdict(codes: list[str]) -> tuple[ScanResult, str | None]:
+    if not codes:
+        return ScanResult.ACCEPTED, None
+    return ScanResult.ACCEPTED_WITH_VIOLATION, codes[0]
+
+
+def _finish(ctx: ScanContext, result: ItemResult, status: ScanResult, code: str | None) -> None:
+    """Give a new scan its answer; a kept one's code is also its current verdict."""
+    fields = result.record
+    stored_message = message(code) if code is not None else None
+    fields.update(  # type: ignore[union-attr]
+        result=status,
+        result_code=code,
+        result_message=stored_message,
+        review_code=code if status is ScanResult.ACCEPTED_WITH_VIOLATION else None,
+    )
+    result.status = status.value
+    result.code = code
+    result.message = message(code, ctx.language) if code is not None else None
+
+
+def _prepare(
+    session: Session,
+    ctx: ScanContext,
+    index: int,
+    item: dict[str, Any],
+    content_hash: str,
+    target: _Target,
+    cylinder: CylinderRecord | None,
+    places: _Places,
+    interactive: bool,
+) -> tuple[ItemResult, Observation | None]:
+    """The new scan's fields, and what the rules read of it (None: refused already)."""
+    principal = ctx.principal
+    fields: dict[str, Any] = {
+        "event_id": item["event_id"],
+        "content_hash": content_hash,
+        "kind": item["kind"],
+        "outcome": None,
+        "scanned": target.scanned[:300],
+        "chain_key": target.chain_key if cylinder is not None else _orphan_key(target),
+        "cylinder_id": cylinder.id if cylinder is not None else None,
+        "occurred_at": item["occurred_at"],
+        "received_at": ctx.now,
+        "actor_user_id": principal.user_id,
+        "device_id": principal.device_id,
+        "organisation_id": principal.organisation_id,
+        "site_id": None,
+        "latitude": item.get("latitude"),
+        "longitude": item.get("longitude"),
+        "customer_id": None,
+        "data": _data(item),
+        "interactive": interactive,
+        "review_code": None,
+    }
+    result = ItemResult(index, str(item["event_id"]), "", record=fields)
+    try:
+        site = places.of(item)
+    except DomainError as error:
+        _finish(ctx, result, ScanResult.REJECTED, error.code)
+        return result, None
+    fields["site_id"] = site.id
+    if cylinder is None:
+        _finish(ctx, result, ScanResult.REJECTED, target.problem or "cylinder_unknown")
+        return result, None
+    if cylinder.owner_company_id != principal.company_id and not principal.is_system_admin:
+        _finish(ctx, result, ScanResult.REJECTED, "not_own_cylinder")
+        return result, None
+    kind = item["kind"]
+    outcome = customer = None
+    if kind is ScanKind.FILL or kind is ScanKind.REWEIGH:
+        outcome = _mass(cylinder, item, ctx, fields["data"])
+    elif kind is ScanKind.INSPECT:
+        outcome = Outcome(item["inspection_result"])
+    elif kind is ScanKind.DELIVER:
+        customer = _buyer(session, ctx, cylinder, item["buyer"])
+        if customer is not None:
+            fields["customer_id"] = customer.id
+            fields["data"]["customer_id"] = customer.id
+    fields["outcome"] = outcome
+    scan = observation(
+        kind,
+        item["occurred_at"],
+        ctx.now if interactive else item["occurred_at"],
+        item["event_id"],
+        outcome,
+        site,
+        buyer_of(customer) if customer is not None else None,
+        fields["data"],
+        ctx.rules,
+    )
+    return result, scan
+
+
 def _orphan_key(target: _Target) -> str:
     return target.chain_key if target.problem else "?" + target.chain_key[:63]
 
 
 def _repeat(
-    index: int, item: dict[str, Any], content_hash: str, scan: store.StoredScan
+    index: int, item: dict[str, Any], content_hash: str, scan: store.StoredScan, ctx: ScanContext
 ) -> ItemResult:
     event_id = str(item["event_id"])
     if scan.content_hash != content_hash:
@@ -294,7 +411,7 @@ def _repeat(
             event_id,
             ScanResult.REJECTED.value,
             "event_id_conflict",
-            "This event_id was already used for a different scan; nothing was overwritten.",
+            message("event_id_conflict", ctx.language),
             scan_id=scan.id,
         )
     return ItemResult(
@@ -302,7 +419,7 @@ def _repeat(
         event_id,
         DUPLICATE,
         scan.result_code,
-        scan.result_message,
+        message(scan.result_code, ctx.language) if scan.result_code else None,
         original_status=scan.result.value,
         scan_id=scan.id,
     )
@@ -336,116 +453,6 @@ def _answer_repeats_in_batch(
             )
 
 
-def _record_one(
-    session: Session,
-    ctx: ScanContext,
-    index: int,
-    item: dict[str, Any],
-    content_hash: str,
-    target: _Target,
-    cylinder: CylinderRecord | None,
-    interactive: bool,
-    fresh: dict[int, list],
-) -> ItemResult:
-    principal = ctx.principal
-    fields: dict[str, Any] = {
-        "event_id": item["event_id"],
-        "content_hash": content_hash,
-        "kind": item["kind"],
-        "outcome": None,
-        "scanned": target.scanned[:300],
-        "chain_key": target.chain_key if cylinder is not None else _orphan_key(target),
-        "cylinder_id": cylinder.id if cylinder is not None else None,
-        "occurred_at": item["occurred_at"],
-        "received_at": ctx.now,
-        "actor_user_id": principal.user_id,
-        "device_id": principal.device_id,
-        "organisation_id": principal.organisation_id,
-        "site_id": None,
-        "latitude": item.get("latitude"),
-        "longitude": item.get("longitude"),
-        "customer_id": None,
-        "data": _data(item),
-        "interactive": interactive,
-        "review_code": None,
-    }
-
-    def finish(result: ScanResult, code: str | None, message: str | None) -> ItemResult:
-        fields.update(result=result, result_code=code, result_message=message)
-        return ItemResult(index, str(item["event_id"]), result.value, code, message, record=fields)
-
-    try:
-        site = _site(session, ctx, item)
-    except DomainError as error:
-        return finish(ScanResult.REJECTED, error.code, error.message)
-    fields["site_id"] = site.id
-    if cylinder is None:
-        code = target.problem or "cylinder_unknown"
-        return finish(ScanResult.REJECTED, code, MESSAGES[code])
-    judgement, customer = _judge(session, ctx, item, cylinder, site, target.problem is None)
-    fields["outcome"] = judgement.outcome
-    fields["data"].update(judgement.data)
-    fields["customer_id"] = customer.id if customer is not None else None
-    if cylinder.owner_company_id != principal.company_id and not principal.is_system_admin:
-        code = "not_own_cylinder"
-        return finish(ScanResult.REJECTED, code, MESSAGES[code])
-    event = ScanEvent(
-        item["kind"],
-        item["occurred_at"],
-        judgement.outcome,
-        buyer_id=customer.id if customer is not None else "unregistered",
-        ref=fields,
-    )
-    # An interactive scan is judged against the state now, whatever the device clock says:
-    # it is checked before the act. Only offline uploads can be late and replay history.
-    late = (
-        not interactive
-        and cylinder.last_scan_at is not None
-        and item["occurred_at"] < cylinder.last_scan_at
-    )
-    problem = judgement.problems[0] if judgement.problems else None
-    if late:
-        history = _history(session, cylinder, fresh.setdefault(cylinder.id, []))
-        outcome = replay(
-            [e for e, _ in history] + [event], initial=CylinderSnapshot(CylinderState.REGISTERED)
-        )
-        violations = {id(e.ref): code for e, code in outcome.violations}
-        lifecycle = violations.get(id(fields))
-        new_snapshot = outcome.snapshot
-    else:
-        try:
-            new_snapshot = apply(cylinder.snapshot, event)
-            lifecycle = None
-        except TransitionRefused as refused:
-            lifecycle = refused.code
-            new_snapshot = replay([event], initial=cylinder.snapshot).snapshot
-    if lifecycle is not None and problem is None:
-        problem = (lifecycle, MESSAGES.get(lifecycle, str(lifecycle).replace("_", " ")))
-    if problem is not None and interactive:
-        return finish(ScanResult.REJECTED, problem[0], problem[1])
-    if late:
-        _flag_history(history, violations, fields)
-    fresh.setdefault(cylinder.id, []).append((event, fields))
-    apply_side_effects(cylinder, new_snapshot, item, fields, site, customer, late, ctx)
-    if problem is None:
-        return finish(ScanResult.ACCEPTED, None, None)
-    code = OFFLINE_CODES.get(problem[0], problem[0])
-    return finish(ScanResult.ACCEPTED_WITH_VIOLATION, code, MESSAGES.get(code, problem[1]))
-
-
-def _flag_history(history: list, violations: dict[int, str], new_fields: dict) -> None:
-    """Earlier scans that the late one makes inconsistent are flagged for review."""
-    for event, record in history:
-        code = violations.get(id(event.ref))
-        if code is None or record is new_fields:
-            continue
-        if isinstance(record, Scan):
-            if record.review_code is None and record.result == ScanResult.ACCEPTED:
-                record.review_code = code
-        elif record.get("result") == ScanResult.ACCEPTED and record.get("review_code") is None:
-            record["review_code"] = code
-
-
 def _data(item: dict[str, Any]) -> dict[str, Any]:
     """The kind-specific fields to keep: numbers as text, never a buyer's ID number."""
     keep = (
@@ -461,6 +468,8 @@ def _data(item: dict[str, Any]) -> dict[str, Any]:
         "certificate_no",
         "reason",
         "note",
+        "inspected_on",
+        "next_due_override",
     )
     data = {key: item[key] for key in keep if item.get(key) is not None}
     for key in ("gross_kg", "tare_kg"):

@@ -23,7 +23,7 @@ from cylinder_trace.customers.models import Customer
 from cylinder_trace.cylinders.models import Cylinder, CylinderStateView
 from cylinder_trace.domain.lifecycle import CylinderState
 from cylinder_trace.scans.chain import HASHED_FIELDS, ChainHead
-from cylinder_trace.scans.models import Scan, ScanChain, ScanResult
+from cylinder_trace.scans.models import Scan, ScanChain, ScanResult, ScanVerdictChange
 
 # What a scan may change on the cylinder (see side_effects), and what it only reads.
 CHANGEABLE = (
@@ -52,6 +52,7 @@ READ_ONLY = (
     "tare_kg",
     "manufactured_on",
     "scrap_date_override",
+    "registered_at",
 )
 _NAMES = READ_ONLY + CHANGEABLE
 _COLUMNS = [Cylinder.__table__.c[name] for name in _NAMES]
@@ -201,8 +202,13 @@ def write(
     cylinders: Iterable[CylinderRecord],
     *,
     only_if_new: bool = False,
+    review_codes: Sequence[dict[str, Any]] = (),
+    verdict_changes: Sequence[dict[str, Any]] = (),
 ) -> dict[uuid.UUID, int]:
     """Insert the new scans, move the chain heads, update changed cylinders; return new ids.
+
+    ``review_codes`` (``id``, ``review_code``) re-judge stored scans and ``verdict_changes``
+    log each of those changes (see ``rejudge``).
 
     One statement on PostgreSQL, however many items. With ``only_if_new`` (PostgreSQL, see
     ``can_check_while_writing``) nothing is written if a scan's event_id is already stored;
@@ -226,11 +232,14 @@ def write(
     writes.update(ScanChain.__table__, "chain_key", moved_heads)
     changed = [c for c in (record.changes() for record in cylinders) if c is not None]
     writes.update(Cylinder.__table__, "id", changed)
+    writes.update(Scan.__table__, "id", review_codes)
+    writes.insert(ScanVerdictChange.__table__, verdict_changes)
     inserted = writes.execute()
     # ORM copies of what changed underneath (in tests, or a later step of the request)
     # must be read again.
     _expire(session, Cylinder, (c["id"] for c in changed))
     _expire(session, ScanChain, (h["chain_key"] for h in moved_heads))
+    _expire(session, Scan, (r["id"] for r in review_codes))
     return dict(inserted)
 
 

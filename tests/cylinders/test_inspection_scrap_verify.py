@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+import uuid
+from datetime import UTC, date, datetime
 
 import pytest
 from flask import Flask
@@ -12,11 +13,10 @@ from sqlalchemy.orm import Session
 
 from cylinder_trace.cylinders.labels import resolve_scanned_cylinder, signer_for
 from cylinder_trace.cylinders.models import CylinderInspection
-from cylinder_trace.cylinders.services import record_inspection
 from cylinder_trace.domain.errors import DomainError
 from cylinder_trace.domain.lifecycle import CylinderState
-from cylinder_trace.domain.rules import RuleSettings
 from cylinder_trace.labels.signing import LabelSigner
+from cylinder_trace.scans.models import Scan
 from tests.test_auth import assert_error
 from tests.world import World
 
@@ -87,22 +87,34 @@ def test_impossible_inspection_dates_are_refused(
 
 
 def test_inspection_returns_a_cylinder_in_inspection_to_the_station(
-    world: World, make_cylinder, db_session: Session, rules: RuleSettings
+    client: FlaskClient, world: World, make_cylinder, db_session: Session
 ) -> None:  # type: ignore[no-untyped-def]
     cylinder = make_cylinder("CQDZ-000004", manufactured_on=date(2021, 6, 1))
-    cylinder.state = CylinderState.IN_INSPECTION
-    cylinder.overfilled = True
-    record_inspection(
-        db_session,
-        cylinder,
-        inspected_on=date(2025, 6, 1),
-        passed=True,
-        inspection_body="x",
-        rules=rules,
-        today=date(2025, 6, 2),
+    sent = {
+        "event_id": str(uuid.uuid4()),
+        "kind": "send_for_inspection",
+        "code": "CQDZ-000004",
+        "occurred_at": datetime.now(UTC).isoformat(),
+    }
+    assert client.post("/api/v1/scans", json=sent, headers=world.auth("a_admin")).status_code == 201
+    response = client.post(
+        "/api/v1/cylinders/CQDZ-000004/inspections",
+        json={"inspected_on": date.today().isoformat(), "passed": True, "inspection_body": "x"},
+        headers=world.auth("a_admin"),
     )
+    assert response.status_code == 201, response.get_json()
+    db_session.refresh(cylinder)
     assert cylinder.state == CylinderState.EMPTY_AT_STATION
-    assert cylinder.overfilled is False
+    assert cylinder.last_inspected_on == date.today()
+    # The inspection is a step of the cylinder's life: on its timeline and in its chain.
+    kinds = list(
+        db_session.scalars(
+            select(Scan.kind).where(Scan.cylinder_id == cylinder.id).order_by(Scan.seq)
+        )
+    )
+    assert kinds == ["register", "send_for_inspection", "inspect"]
+    inspect = db_session.scalar(select(Scan).where(Scan.kind == "inspect"))
+    assert (inspect.result, inspect.review_code) == ("accepted", None)
 
 
 def test_scrapping_twice_is_refused(client: FlaskClient, world: World, make_cylinder) -> None:  # type: ignore[no-untyped-def]

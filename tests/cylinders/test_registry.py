@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cylinder_trace.cylinders.models import Cylinder
-from cylinder_trace.cylinders.services import CylinderInput, register_cylinder, scrap_cylinder
+from cylinder_trace.cylinders.services import CylinderInput, register_cylinder
 from cylinder_trace.domain.errors import DomainError
 from cylinder_trace.domain.rules import RuleSettings
 from tests.cylinders.conftest import cylinder_json
@@ -127,11 +127,11 @@ def test_scrapped_code_is_never_registered_again(
 
 
 def test_database_refuses_a_reused_code_even_past_the_service(
-    make_cylinder, db_session: Session
+    make_cylinder, scrap, db_session: Session
 ) -> None:  # type: ignore[no-untyped-def]
     from sqlalchemy.exc import IntegrityError
 
-    original = scrap_cylinder(db_session, make_cylinder("CQDZ-000010"), reason="dented")
+    original = scrap(make_cylinder("CQDZ-000010"), reason="dented")
     nested = db_session.begin_nested()
     with pytest.raises(IntegrityError):
         db_session.execute(

@@ -109,6 +109,16 @@ def _fills(session: Session, app: Flask, station: Organisation, filler: User) ->
         )
         # Interactive, as the scale would: the overdue cylinder's fill is refused and kept.
         record_scans(session, ctx, [item], interactive=True)
+    # The good cylinder went out and came back empty: the station may fill it again.
+    for kind, extra in (("dispatch", {"vehicle_plate": "渝A12345"}), ("receive_empty", {})):
+        body = {
+            "event_id": str(uuid.uuid4()),
+            "kind": kind,
+            "code": GOOD,
+            "occurred_at": utcnow().isoformat(),
+            **extra,
+        }
+        record_scans(session, ctx, [schema.load(body)], interactive=True)
 
 
 def _catering(session: Session, app: Flask, world: LiveWorld) -> None:

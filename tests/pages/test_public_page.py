@@ -12,7 +12,6 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from cylinder_trace.cylinders.labels import signer_for
-from cylinder_trace.cylinders.services import scrap_cylinder
 from cylinder_trace.labels.signing import LabelSigner
 from tests.customers.helpers import BRIEF_ID, person
 from tests.pages.helpers import text
@@ -121,11 +120,12 @@ def test_stopped_scrapped_and_past_scrap_date(
     make_cylinder: Any,
     signer: LabelSigner,
     db_session: Session,
+    scrap: Any,
 ) -> None:
     stopped = make_cylinder("CQDZ-700002")
     stopped.stopped = True
     scrapped = make_cylinder("CQDZ-700003")
-    scrap_cylinder(db_session, scrapped, reason="检验不合格")
+    scrap(scrapped, reason="检验不合格")
     old = make_cylinder("CQDZ-700004")
     old.scrap_date = date.today() - timedelta(days=1)  # time has passed since registration
     db_session.flush()

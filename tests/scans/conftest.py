@@ -6,7 +6,11 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import update
+from sqlalchemy.orm import Session
 
+from cylinder_trace.customers.models import Customer
+from tests.conftest import REGISTERED_AT
 from tests.customers.helpers import BRIEF_ID, person
 from tests.world import World
 
@@ -31,10 +35,16 @@ def fill(code: str, minute: int, gross: str = "30.90", **fields: Any) -> dict[st
 
 
 @pytest.fixture
-def customer_id(client: FlaskClient, world: World) -> int:
+def customer_id(client: FlaskClient, world: World, db_session: Session) -> int:
+    """A registered customer of company A, registered before the test's scans happen."""
     response = client.post("/api/v1/customers", json=person(), headers=world.auth("a_admin"))
     assert response.status_code == 201, response.get_json()
-    return response.get_json()["id"]
+    created = response.get_json()["id"]
+    db_session.execute(
+        update(Customer).where(Customer.id == created).values(created_at=REGISTERED_AT)
+    )
+    db_session.expire_all()
+    return created
 
 
 @pytest.fixture

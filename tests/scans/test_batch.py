@@ -44,7 +44,9 @@ def test_mixed_batch_each_item_gets_its_own_result(
     filled = fill(CODE, 1)
     client.post("/api/v1/scans", json=filled, headers=world.auth("a_operator"))
     items = [
-        scan("dispatch", CODE, 2, vehicle_plate="渝A12345"),  # accepted
+        # The courier loads at the station: the scan names it (the courier's own site is
+        # the supply point, where the cylinder is not).
+        scan("dispatch", CODE, 2, vehicle_plate="渝A12345", site_id=world.orgs["a_station"].id),
         {"kind": "store"},  # malformed: rejected, not stored
         scan("deliver", CODE, 3, buyer={"customer_id": 424242}),  # unknown buyer: flagged
         scan("collect", "CQDZ-999999", 4),  # unknown cylinder: rejected, stored
@@ -57,7 +59,7 @@ def test_mixed_batch_each_item_gets_its_own_result(
     assert [(r["status"], r["code"]) for r in results] == [
         ("accepted", None),
         ("rejected", "validation_error"),
-        ("accepted_with_violation", "unregistered_buyer"),
+        ("accepted_with_violation", "buyer_not_registered"),
         ("rejected", "cylinder_unknown"),
         ("duplicate", None),
         ("accepted", None),
@@ -206,7 +208,7 @@ def test_bureau_sees_flagged_and_refused_deliveries_per_company(
     seen = client.get(query, headers=world.auth("dazu_reviewer")).get_json()
     assert [(s["event_id"], s["result"], s["result_code"]) for s in seen] == [
         (refused["event_id"], "rejected", "buyer_not_registered"),
-        (flagged["event_id"], "accepted_with_violation", "unregistered_buyer"),
+        (flagged["event_id"], "accepted_with_violation", "buyer_not_registered"),
     ]
     assert client.get(query, headers=world.auth("yubei_reviewer")).get_json() == []
     other = f"/api/v1/scans?kind=deliver&needs_review=true&company_id={world.orgs['b'].id}"
