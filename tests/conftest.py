@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from alembic import command
@@ -196,6 +197,11 @@ def set_process_tz(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], 
     yield set_tz
     monkeypatch.undo()
     time.tzset()
+
+
+def business_today() -> date:
+    """Today in China Standard Time, the day the rules read (not the machine's UTC day)."""
+    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
 
 def scan_context_for(app: Flask, user: Any) -> ScanContext:

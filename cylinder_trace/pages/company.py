@@ -144,7 +144,7 @@ def company_review() -> Any:
         .outerjoin(Cylinder, Cylinder.id == Scan.cylinder_id)
         .where(
             Scan.id.in_(visible_scans(page_principal()).with_only_columns(Scan.id)),
-            or_(Scan.result != ScanResult.ACCEPTED, Scan.review_code.is_not(None)),
+            or_(Scan.result == ScanResult.REJECTED, Scan.review_code.is_not(None)),
         )
         .order_by(Scan.received_at.desc(), Scan.id.desc())
     )

@@ -184,6 +184,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "scan_kind": ("环节", "Step"),
     "site": ("地点", "Place"),
     "review_code": ("复核标记", "Review flag"),
+    "flag_cleared": ("标记已撤销", "Flag cleared"),
     "review_title": ("待审核扫码", "Scans waiting for review"),
     "manufactured_on": ("制造日期", "Manufactured"),
     "location": ("当前位置", "Where now"),

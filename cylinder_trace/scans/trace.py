@@ -20,6 +20,7 @@ from cylinder_trace.cylinders.models import Cylinder
 from cylinder_trace.cylinders.schemas import CylinderSchema
 from cylinder_trace.cylinders.services import get_visible_cylinder, visible_cylinders
 from cylinder_trace.db import get_session
+from cylinder_trace.domain.errors import NotFound
 from cylinder_trace.domain.jurisdiction import division_prefix
 from cylinder_trace.domain.lifecycle import (
     CylinderSnapshot,
@@ -30,7 +31,7 @@ from cylinder_trace.domain.lifecycle import (
 )
 from cylinder_trace.domain.roles import Role
 from cylinder_trace.organisations.models import Organisation
-from cylinder_trace.scans.models import Scan, ScanResult
+from cylinder_trace.scans.models import Scan, ScanResult, ScanVerdictChange
 from cylinder_trace.scans.schemas import ScanSchema
 from cylinder_trace.web.api import Blueprint, current_principal, paginate_query
 
@@ -182,8 +183,19 @@ class ScanQuerySchema(ma.Schema):
     result = ma.fields.String(
         validate=ma.validate.OneOf(["accepted", "accepted_with_violation", "rejected"])
     )
+    result_code = ma.fields.String(
+        validate=ma.validate.Length(max=64),
+        metadata={"description": "The code the scan was answered with when it arrived"},
+    )
+    review_code = ma.fields.String(
+        validate=ma.validate.Length(max=64),
+        metadata={"description": "The scan's current verdict: the first rule it breaks"},
+    )
     needs_review = ma.fields.Boolean(
-        metadata={"description": "Refused or flagged scans, and earlier scans a late one flagged"}
+        metadata={
+            "description": "Refused scans, and kept scans the complete history flags (a late "
+            "scan can raise or clear a flag)"
+        }
     )
 
 
@@ -197,9 +209,14 @@ def filter_scans(statement: Select[tuple[Scan]], filters: dict[str, Any]) -> Sel
         statement = statement.where(Scan.kind == filters["kind"])
     if filters.get("result") is not None:
         statement = statement.where(Scan.result == filters["result"])
+    if filters.get("result_code") is not None:
+        statement = statement.where(Scan.result_code == filters["result_code"])
+    if filters.get("review_code") is not None:
+        statement = statement.where(Scan.review_code == filters["review_code"])
     if filters.get("needs_review"):
+        # The partial index ix_scans_needs_review has this very condition.
         statement = statement.where(
-            or_(Scan.result != ScanResult.ACCEPTED, Scan.review_code.is_not(None))
+            or_(Scan.result == ScanResult.REJECTED, Scan.review_code.is_not(None))
         )
     if filters.get("day") is not None:
         zone = business_zone()
@@ -224,6 +241,37 @@ class ScanList(MethodView):
         """
         statement = filter_scans(visible_scans(current_principal()), filters)
         return paginate_query(get_session(), statement, pagination_parameters)
+
+
+class VerdictChangeSchema(ma.Schema):
+    scan_id = ma.fields.Integer()
+    previous_code = ma.fields.String(allow_none=True)
+    new_code = ma.fields.String(allow_none=True)
+    changed_at = ma.fields.AwareDateTime()
+    caused_by_event_id = ma.fields.UUID(
+        metadata={"description": "The late scan whose arrival changed the verdict"}
+    )
+
+
+@blp.route("/scans/<int:scan_id>/verdict-changes")
+class ScanVerdictChanges(MethodView):
+    @blp.access(*READERS)
+    @blp.response(200, VerdictChangeSchema(many=True))
+    def get(self, scan_id: int) -> Any:
+        """How a kept scan's verdict changed as late scans re-judged its history
+
+        The scan's first verdict is its ``result_code``; each row is a later change, oldest
+        first: a flag raised or cleared, when, and by the arrival of which scan.
+        """
+        session = get_session()
+        visible = visible_scans(current_principal()).where(Scan.id == scan_id)
+        if session.scalar(visible.with_only_columns(Scan.id)) is None:
+            raise NotFound(f"No scan {scan_id}.", code="scan_not_found")
+        return session.scalars(
+            select(ScanVerdictChange)
+            .where(ScanVerdictChange.scan_id == scan_id)
+            .order_by(ScanVerdictChange.id)
+        ).all()
 
 
 @blp.route("/customers/<int:customer_id>/holdings")

@@ -17,6 +17,7 @@ from cylinder_trace.domain.errors import DomainError
 from cylinder_trace.domain.lifecycle import CylinderState
 from cylinder_trace.labels.signing import LabelSigner
 from cylinder_trace.scans.models import Scan
+from tests.conftest import business_today
 from tests.test_auth import assert_error
 from tests.world import World
 
@@ -99,13 +100,13 @@ def test_inspection_returns_a_cylinder_in_inspection_to_the_station(
     assert client.post("/api/v1/scans", json=sent, headers=world.auth("a_admin")).status_code == 201
     response = client.post(
         "/api/v1/cylinders/CQDZ-000004/inspections",
-        json={"inspected_on": date.today().isoformat(), "passed": True, "inspection_body": "x"},
+        json={"inspected_on": business_today().isoformat(), "passed": True, "inspection_body": "x"},
         headers=world.auth("a_admin"),
     )
     assert response.status_code == 201, response.get_json()
     db_session.refresh(cylinder)
     assert cylinder.state == CylinderState.EMPTY_AT_STATION
-    assert cylinder.last_inspected_on == date.today()
+    assert cylinder.last_inspected_on == business_today()
     # The inspection is a step of the cylinder's life: on its timeline and in its chain.
     kinds = list(
         db_session.scalars(

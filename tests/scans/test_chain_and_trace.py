@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -118,7 +119,8 @@ def test_station_day_and_regulator_review(
 ) -> None:  # type: ignore[no-untyped-def]
     client.post("/api/v1/scans", json=fill(CODE, 1), headers=world.auth("a_operator"))
     client.post("/api/v1/scans", json=fill("CQDZ-999999", 2), headers=world.auth("a_operator"))
-    day = BASE_TIME.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai")).date()
+    # The day of the fill (minute 1), which may be the day after BASE_TIME's.
+    day = (BASE_TIME + timedelta(minutes=1)).astimezone(ZoneInfo("Asia/Shanghai")).date()
     station = world.orgs["a_station"].id
     fills = client.get(
         f"/api/v1/scans?site_id={station}&kind=fill&day={day}&result=accepted",
