@@ -12,16 +12,19 @@ the history (the act did not happen) and stay refused.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from cylinder_trace.domain.history import replay
+from cylinder_trace.domain.history import Buyer, Judged, Observation, Place, replay
 from cylinder_trace.domain.lifecycle import ScanKind
+from cylinder_trace.domain.rules import RuleSettings
 from cylinder_trace.scans.context import ScanContext
 from cylinder_trace.scans.judging import (
+    StoredEvent,
     identity_of,
     load_buyers,
     load_histories,
@@ -40,6 +43,28 @@ class Rejudged:
     changes: list[dict[str, Any]] = field(default_factory=list)
 
 
+def replay_stored(
+    rules: RuleSettings,
+    zone: tzinfo,
+    cylinder: Any,
+    events: list[StoredEvent],
+    places: dict[int, Place],
+    buyers: dict[int, Buyer],
+    new: Sequence[Observation] = (),
+) -> tuple[list[StoredEvent], Judged]:
+    """Replay a cylinder's stored history (and any new scans) from its registration.
+
+    Returns the stored scans replayed (every kept one but the registration itself, which
+    is the history's start) and the judgement: verdicts of those, then of ``new``.
+    """
+    register = next((e for e in events if e.kind is ScanKind.REGISTER), None)
+    kept = [e for e in events if e.kind is not ScanKind.REGISTER]
+    identity = identity_of(cylinder, rules, register)
+    scans = [stored_observation(e, places, buyers, rules) for e in kept]
+    scans += new
+    return kept, replay(identity, scans, rules, zone)
+
+
 def rejudge(
     session: Session,
     ctx: ScanContext,
@@ -53,7 +78,6 @@ def rejudge(
     through ``finish`` (offline: accepted, or accepted_with_violation with its first code),
     and each cylinder row gets the projection of the complete history.
     """
-    rules, zone = ctx.rules, ctx.tz
     histories = load_histories(session, [cylinders[code].id for code in late])
     stored_events = [event for events in histories.values() for event in events]
     places = load_places(session, (event.site_id for event in stored_events))
@@ -61,13 +85,15 @@ def rejudge(
     outcome = Rejudged()
     for code, entries in late.items():
         cylinder = cylinders[code]
-        events = histories[cylinder.id]
-        register = next((e for e in events if e.kind is ScanKind.REGISTER), None)
-        kept = [e for e in events if e.kind is not ScanKind.REGISTER]
-        identity = identity_of(cylinder, rules, register)
-        scans = [stored_observation(e, places, buyers, rules) for e in kept]
-        scans += [entry.observation for entry in entries]
-        judged = replay(identity, scans, rules, zone)
+        kept, judged = replay_stored(
+            ctx.rules,
+            ctx.tz,
+            cylinder,
+            histories[cylinder.id],
+            places,
+            buyers,
+            [e.observation for e in entries],
+        )
         # The earliest of the new scans is the one whose arrival rewrote the history.
         cause = min(entries, key=lambda e: (e.observation.occurred_at, e.observation.order))
         cause_id = cause.result.record["event_id"]
