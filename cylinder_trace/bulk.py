@@ -14,8 +14,10 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
+import psycopg
 from sqlalchemy import Connection, Table, any_, bindparam, insert, update
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -260,5 +262,13 @@ class BulkWrite:
         sql = f"WITH {', '.join(self._parts)} {final}"
         with self.connection.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
             # Prepared: a batch's statement has the same text every time (one per set of parts).
-            cursor.execute(sql, self._params, prepare=True)
+            try:
+                cursor.execute(sql, self._params, prepare=True)
+            except psycopg.Error as error:
+                # Raised as SQLAlchemy raises driver errors (IntegrityError...), so that callers
+                # and the error handler need to know one family; the parameters (names, ID
+                # hashes) are never put in the message.
+                raise DBAPIError.instance(
+                    sql, None, error, psycopg.Error, hide_parameters=True
+                ) from error
             return cursor.fetchall() if self._returning else []

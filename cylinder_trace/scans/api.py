@@ -15,7 +15,7 @@ from cylinder_trace.db import get_session, keep_changes_on_error, utcnow
 from cylinder_trace.domain.errors import Conflict, DomainError
 from cylinder_trace.domain.messages import LANGUAGES
 from cylinder_trace.domain.roles import Role
-from cylinder_trace.scans import services
+from cylinder_trace.scans import services, store
 from cylinder_trace.scans.context import ScanContext
 from cylinder_trace.scans.fill_check import fill_check
 from cylinder_trace.scans.models import Scan
@@ -59,6 +59,28 @@ def scan_context() -> ScanContext:
     )
 
 
+RACE_ATTEMPTS = 3
+
+
+def record(ctx: ScanContext, items: list[dict[str, Any]], *, interactive: bool) -> list:
+    """Record the scans; when a concurrent request stored one of their keys first, again.
+
+    Two uploads of the same scans, or the first two scans of a never-seen code, can both
+    find nothing stored and both insert; the database lets one win. The loser rolls back
+    (nothing of it was kept) and records afresh: then it finds the winner's rows and
+    answers as documented (duplicate, event_id_conflict, the next link of the chain).
+    """
+    session = get_session()
+    for attempt in range(1, RACE_ATTEMPTS + 1):
+        try:
+            return services.record_scans(session, ctx, items, interactive=interactive)
+        except store.ConcurrentWrite:
+            if attempt == RACE_ATTEMPTS:
+                raise
+            session.rollback()
+    raise AssertionError("unreachable")
+
+
 def _check_clock(item: dict[str, Any], now: datetime) -> None:
     # A handheld clock may run a little fast; an hour ahead is a broken clock.
     if (item["occurred_at"] - now).total_seconds() > 3600:
@@ -85,7 +107,7 @@ class Scans(MethodView):
         """
         ctx = scan_context()
         _check_clock(item, ctx.now)
-        result = services.record_scans(get_session(), ctx, [item], interactive=True)[0]
+        result = record(ctx, [item], interactive=True)[0]
         if result.code == "event_id_conflict":
             raise Conflict(
                 result.message or "", code="event_id_conflict", details={"scan_id": result.scan_id}
@@ -155,7 +177,7 @@ class ScanBatch(MethodView):
             positions.append(index)
         for position, result in zip(
             positions,
-            services.record_scans(get_session(), ctx, valid, interactive=False),
+            record(ctx, valid, interactive=False),
             strict=True,
         ):
             answers[position] = {

@@ -15,12 +15,14 @@ from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from cylinder_trace.bulk import BulkWrite, fetch, keys_param, one_of
 from cylinder_trace.customers.models import Customer
 from cylinder_trace.cylinders.models import Cylinder, CylinderStateView
+from cylinder_trace.domain.errors import Conflict
 from cylinder_trace.domain.lifecycle import CylinderState
 from cylinder_trace.scans.chain import HASHED_FIELDS, ChainHead
 from cylinder_trace.scans.models import Scan, ScanChain, ScanResult, ScanVerdictChange
@@ -194,6 +196,30 @@ def load_customers(session: Session, ids: Iterable[int]) -> list[Customer]:
     return list(session.scalars(statement, {"ids": wanted}))
 
 
+class ConcurrentWrite(Conflict):
+    """Another transaction stored one of the same keys first (an event_id, a new chain).
+
+    The transaction is spoilt: roll it back and record the scans again, and they find
+    what the other stored (a duplicate, a conflict, a longer chain).
+    """
+
+    code = "concurrent_write"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Another upload stored the same scans at the same moment; send them again.",
+            code=self.code,
+        )
+
+
+def _is_unique_violation(error: IntegrityError) -> bool:
+    orig = error.orig
+    return getattr(orig, "sqlstate", None) == "23505" or getattr(orig, "sqlite_errorname", "") in (
+        "SQLITE_CONSTRAINT_UNIQUE",
+        "SQLITE_CONSTRAINT_PRIMARYKEY",
+    )
+
+
 def write(
     session: Session,
     rows: list[dict[str, Any]],
@@ -234,7 +260,12 @@ def write(
     writes.update(Cylinder.__table__, "id", changed)
     writes.update(Scan.__table__, "id", review_codes)
     writes.insert(ScanVerdictChange.__table__, verdict_changes)
-    inserted = writes.execute()
+    try:
+        inserted = writes.execute()
+    except IntegrityError as error:
+        if _is_unique_violation(error):
+            raise ConcurrentWrite() from error
+        raise
     # ORM copies of what changed underneath (in tests, or a later step of the request)
     # must be read again.
     _expire(session, Cylinder, (c["id"] for c in changed))
