@@ -19,7 +19,6 @@ before the act, so a device clock cannot backdate it past a due date).
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
-from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from typing import NamedTuple
@@ -36,8 +35,8 @@ from cylinder_trace.domain.lifecycle import (
     Outcome,
     ScanEvent,
     ScanKind,
-    _apply_lenient,
-    _check,
+    apply_judged,
+    broken_rule,
 )
 from cylinder_trace.domain.rules import RuleSettings
 
@@ -99,8 +98,7 @@ AT_A_SITE = frozenset(
 FILLING_STATION = "filling_station"
 
 
-@dataclass(frozen=True, slots=True)
-class CylinderIdentity:
+class CylinderIdentity(NamedTuple):
     """What registration fixed about a cylinder; no scan changes it."""
 
     owner_company_id: Hashable
@@ -115,8 +113,7 @@ class CylinderIdentity:
     model_indoor_allowed: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class Place:
+class Place(NamedTuple):
     """The site where a scan was made."""
 
     id: Hashable
@@ -124,8 +121,7 @@ class Place:
     company_id: Hashable | None
 
 
-@dataclass(frozen=True, slots=True)
-class Buyer:
+class Buyer(NamedTuple):
     """What real-name purchase needs of the customer a delivery names."""
 
     id: Hashable
@@ -134,8 +130,7 @@ class Buyer:
     household_without_outdoor_area: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Observation:
+class Observation(NamedTuple):
     """One scan as the rules read it.
 
     ``judged_at`` is the instant whose business day the rules are taken from (see the
@@ -158,8 +153,7 @@ class Observation:
     reason: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Projection:
+class Projection(NamedTuple):
     """What the cylinder row holds beside its identity: the fold of its scans."""
 
     snapshot: CylinderSnapshot
@@ -209,6 +203,26 @@ def registered(identity: CylinderIdentity, rules: RuleSettings) -> Projection:
     )
 
 
+def _event(scan: Observation) -> ScanEvent:
+    return ScanEvent(scan.kind, scan.occurred_at, scan.outcome, buyer_id=_buyer_ref(scan))
+
+
+def step(
+    identity: CylinderIdentity,
+    before: Projection,
+    scan: Observation,
+    rules: RuleSettings,
+    zone: tzinfo,
+) -> tuple[list[str], Projection]:
+    """``judge`` and ``advance`` at once (the lifecycle is checked once): codes, and after."""
+    event = _event(scan)
+    lifecycle = broken_rule(before.snapshot, event)
+    return (
+        _judged(identity, before, scan, rules, zone, lifecycle),
+        _advanced(identity, before, scan, rules, zone, event, lifecycle),
+    )
+
+
 def judge(
     identity: CylinderIdentity,
     before: Projection,
@@ -217,14 +231,22 @@ def judge(
     zone: tzinfo,
 ) -> list[str]:
     """Every code ``scan`` breaks against ``before``, in PRIORITY order (empty: clean)."""
+    return _judged(identity, before, scan, rules, zone, broken_rule(before.snapshot, _event(scan)))
+
+
+def _judged(
+    identity: CylinderIdentity,
+    before: Projection,
+    scan: Observation,
+    rules: RuleSettings,
+    zone: tzinfo,
+    lifecycle: tuple[str, str] | None,
+) -> list[str]:
     found: list[str] = []
     add = found.append
     kind = scan.kind
     site = scan.site
     snapshot = before.snapshot
-    lifecycle = _check(
-        snapshot, ScanEvent(kind, scan.occurred_at, scan.outcome, buyer_id=_buyer_ref(scan))
-    )
     if lifecycle is not None:
         add(lifecycle[0])
     if kind is K.FILL or kind is K.REWEIGH:
@@ -302,8 +324,22 @@ def advance(
     zone: tzinfo,
 ) -> Projection:
     """The projection after ``scan`` is kept (whatever its verdict: what it saw happened)."""
-    event = ScanEvent(scan.kind, scan.occurred_at, scan.outcome, buyer_id=_buyer_ref(scan))
-    snapshot = _apply_lenient(before.snapshot, event)[0] or before.snapshot
+    event = _event(scan)
+    return _advanced(
+        identity, before, scan, rules, zone, event, broken_rule(before.snapshot, event)
+    )
+
+
+def _advanced(
+    identity: CylinderIdentity,
+    before: Projection,
+    scan: Observation,
+    rules: RuleSettings,
+    zone: tzinfo,
+    event: ScanEvent,
+    lifecycle: tuple[str, str] | None,
+) -> Projection:
+    snapshot = apply_judged(before.snapshot, event, lifecycle) or before.snapshot
     kind, occurred_at = scan.kind, scan.occurred_at
     last, override = before.last_inspected_on, before.inspection_due_override
     due, scrap_on = before.next_inspection_due, before.scrap_date
@@ -372,7 +408,5 @@ def replay(
     projection = start if start is not None else registered(identity, rules)
     verdicts: list[list[str]] = [[] for _ in scans]
     for index in sorted(range(len(scans)), key=lambda i: sort_key(scans[i])):
-        scan = scans[index]
-        verdicts[index] = judge(identity, projection, scan, rules, zone)
-        projection = advance(identity, projection, scan, rules, zone)
+        verdicts[index], projection = step(identity, projection, scans[index], rules, zone)
     return Judged(projection, verdicts)

@@ -31,7 +31,7 @@ outcome of ``fill`` or ``reweigh``, cleared when the contents are re-measured wi
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
@@ -323,22 +323,39 @@ FORCED_TARGETS: Mapping[tuple[ScanKind, Outcome | None], CylinderState] = Mappin
 """Where a kept-but-flagged scan leaves the cylinder (derived from TRANSITIONS)."""
 
 
-def _apply_lenient(
-    snapshot: CylinderSnapshot | None, event: ScanEvent
-) -> tuple[CylinderSnapshot | None, str | None]:
-    broken = _check(snapshot, event)
+def broken_rule(snapshot: CylinderSnapshot | None, event: ScanEvent) -> tuple[str, str] | None:
+    """The first lifecycle rule the event breaks, as (code, message), or None."""
+    return _check(snapshot, event)
+
+
+def apply_judged(
+    snapshot: CylinderSnapshot | None, event: ScanEvent, broken: tuple[str, str] | None
+) -> CylinderSnapshot | None:
+    """The snapshot after a kept event, given what ``broken_rule`` said of it.
+
+    A kept event that broke a rule still moves the cylinder where that kind of scan leads
+    (what a scanner saw is a fact), except as ``replay`` explains.
+    """
     if broken is None:
-        return apply(snapshot, event), None
-    code = broken[0]
-    if code in {"outcome_invalid", "already_registered", "cylinder_not_stopped"}:
+        if snapshot is None:
+            return CylinderSnapshot(TRANSITIONS[(None, event.kind, event.outcome)])
+        return _apply_flags(_moved(snapshot, _target(snapshot, event)), event)
+    if broken[0] in {"outcome_invalid", "already_registered", "cylinder_not_stopped"}:
         # Nothing can be inferred from these: keep the cylinder as it was.
-        return snapshot, code
+        return snapshot
     if snapshot is None:
         # A scan of a cylinder that was never registered: it exists, so start it there.
         snapshot = CylinderSnapshot(S.REGISTERED)
     elif snapshot.state in TERMINAL:
-        return snapshot, code  # nothing leaves scrapped, not even by a flagged scan
-    return _apply_flags(replace(snapshot, state=_target(snapshot, event)), event), code
+        return snapshot  # nothing leaves scrapped, not even by a flagged scan
+    return _apply_flags(_moved(snapshot, _target(snapshot, event)), event)
+
+
+def _apply_lenient(
+    snapshot: CylinderSnapshot | None, event: ScanEvent
+) -> tuple[CylinderSnapshot | None, str | None]:
+    broken = _check(snapshot, event)
+    return apply_judged(snapshot, event, broken), broken[0] if broken is not None else None
 
 
 class ReplayResult(NamedTuple):

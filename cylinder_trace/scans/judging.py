@@ -84,7 +84,20 @@ def _date(value: Any) -> date | None:
 
 def projection_of(cylinder: Any) -> Projection:
     """The projection the cylinder row holds now."""
-    return Projection(cylinder.snapshot, *(getattr(cylinder, name) for name in PROJECTED))
+    # Spelt out (not a loop over PROJECTED): it runs for every cylinder a request scans.
+    return Projection(
+        cylinder.snapshot,
+        cylinder.last_inspected_on,
+        cylinder.inspection_due_override,
+        cylinder.next_inspection_due,
+        cylinder.scrap_date,
+        cylinder.location_id,
+        cylinder.holder_customer_id,
+        cylinder.held_since,
+        cylinder.last_scan_at,
+        cylinder.scrapped_at,
+        cylinder.scrap_reason,
+    )
 
 
 def store_projection(cylinder: Any, projection: Projection) -> None:
@@ -95,8 +108,18 @@ def store_projection(cylinder: Any, projection: Projection) -> None:
     cylinder.lost = snapshot.lost
     cylinder.overfilled = snapshot.overfilled
     cylinder.underfilled = snapshot.underfilled
-    for name in PROJECTED:
-        setattr(cylinder, name, getattr(projection, name))
+    (
+        cylinder.last_inspected_on,
+        cylinder.inspection_due_override,
+        cylinder.next_inspection_due,
+        cylinder.scrap_date,
+        cylinder.location_id,
+        cylinder.holder_customer_id,
+        cylinder.held_since,
+        cylinder.last_scan_at,
+        cylinder.scrapped_at,
+        cylinder.scrap_reason,
+    ) = projection[1:]
 
 
 def place_of(organisation: Any) -> Place:

@@ -33,10 +33,9 @@ from cylinder_trace.domain.errors import DomainError
 from cylinder_trace.domain.history import (
     Observation,
     Place,
-    advance,
-    judge,
     refusals,
     sort_key,
+    step,
 )
 from cylinder_trace.domain.identity import validate_id_number
 from cylinder_trace.domain.lifecycle import Outcome, ScanKind
@@ -289,12 +288,12 @@ def _judge_in_order(
     # judged against the cylinder as it is at that moment.
     ordered = new if interactive or len(new) == 1 else sorted(new, key=_entry_order)
     for entry in ordered:
-        codes = judge(identity, projection, entry.observation, rules, zone)
+        codes, after = step(identity, projection, entry.observation, rules, zone)
         refused = refusals(codes) if interactive and codes else None
         if refused:
             _finish(ctx, entry.result, ScanResult.REJECTED, refused[0])
             continue
-        projection = advance(identity, projection, entry.observation, rules, zone)
+        projection = after
         _finish(ctx, entry.result, *_verdict(codes))
     store_projection(cylinder, projection)
 
