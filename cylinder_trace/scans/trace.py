@@ -23,15 +23,13 @@ from cylinder_trace.db import get_session
 from cylinder_trace.domain.errors import NotFound
 from cylinder_trace.domain.jurisdiction import division_prefix
 from cylinder_trace.domain.lifecycle import (
-    CylinderSnapshot,
-    CylinderState,
-    ScanEvent,
     ScanKind,
-    replay,
 )
 from cylinder_trace.domain.roles import Role
 from cylinder_trace.organisations.models import Organisation
+from cylinder_trace.scans.judging import load_buyers, load_histories, load_places
 from cylinder_trace.scans.models import Scan, ScanResult, ScanVerdictChange
+from cylinder_trace.scans.rejudge import replay_stored
 from cylinder_trace.scans.schemas import ScanSchema
 from cylinder_trace.web.api import Blueprint, current_principal, paginate_query
 
@@ -111,42 +109,38 @@ class WhereaboutsSchema(ma.Schema):
 
 
 def whereabouts_at(session: Session, cylinder: Cylinder, at: datetime) -> dict[str, Any]:
-    """Where the cylinder was and who held it at ``at``, from its kept scans up to then."""
-    scans = list(
-        session.scalars(
-            select(Scan)
-            .where(
-                Scan.cylinder_id == cylinder.id,
-                Scan.result != ScanResult.REJECTED,
-                Scan.occurred_at <= at,
-            )
-            .order_by(Scan.occurred_at, Scan.id)
-        )
-    )
-    holder = held_since = location = None
-    for scan in scans:
-        if scan.kind == ScanKind.DELIVER:
-            holder, held_since, location = scan.customer_id, scan.occurred_at, None
-        else:
-            location = scan.site_id
-            holder = held_since = None
-    events = [
-        ScanEvent(s.kind, s.occurred_at, s.outcome, buyer_id=s.customer_id or "?")
-        for s in scans
-        if s.kind != ScanKind.REGISTER
-    ]
-    snapshot = replay(events, initial=CylinderSnapshot(CylinderState.REGISTERED)).snapshot
-    organisation = session.get(Organisation, location) if location else None
-    return {
+    """Where the cylinder was and who held it at ``at``: its kept scans up to then, replayed
+    by the same history that keeps the cylinder row (so the two never disagree)."""
+    events = [e for e in load_histories(session, [cylinder.id])[cylinder.id] if e.occurred_at <= at]
+    answer: dict[str, Any] = {
         "code": cylinder.code,
         "at": at,
-        "state": snapshot.state.value if scans and snapshot else None,
-        "location_id": location,
-        "location_name": organisation.name if organisation else None,
-        "holder_customer_id": holder,
-        "held_since": held_since,
-        "last_scan_at": scans[-1].occurred_at if scans else None,
+        "state": None,
+        "location_id": None,
+        "location_name": None,
+        "holder_customer_id": None,
+        "held_since": None,
+        "last_scan_at": None,
     }
+    if not any(event.kind is ScanKind.REGISTER for event in events):
+        return answer  # not registered yet then
+    settings = current_app.config["CT_SETTINGS"]
+    places = load_places(session, (event.site_id for event in events))
+    buyers = load_buyers(session, (event.customer_id for event in events))
+    projection = replay_stored(
+        settings.rules, settings.time_zone, cylinder, events, places, buyers
+    )[1].projection
+    location = projection.location_id
+    organisation = session.get(Organisation, location) if location else None
+    answer.update(
+        state=projection.snapshot.state.value,
+        location_id=location,
+        location_name=organisation.name if organisation else None,
+        holder_customer_id=projection.holder_customer_id,
+        held_since=projection.held_since,
+        last_scan_at=projection.last_scan_at,
+    )
+    return answer
 
 
 @blp.route("/cylinders/<string:code>/whereabouts")
