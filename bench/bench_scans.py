@@ -80,6 +80,7 @@ class World:
     tokens: dict[str, str]
     customer_id: int
     codes: list[str]
+    station_id: int = 0
 
     def take(self, count: int) -> list[str]:
         """The next ``count`` never-scanned cylinder codes."""
@@ -132,6 +133,7 @@ def prepare(url: str, cylinders: int, instance: str) -> World:
     from cylinder_trace.organisations.models import Organisation
 
     started = time.perf_counter()
+    registered_at = datetime.now(UTC) - timedelta(days=1)
     fresh_database(url)
     migrated = time.perf_counter()
     app = create_app(service_config(url, instance))
@@ -152,7 +154,11 @@ def prepare(url: str, cylinders: int, instance: str) -> World:
                 )
             )
             customer = register_customer(session, pii_vault(), company=company, **CUSTOMER)
+            # Registered (like the cylinders below) a day before the scans of the run: an
+            # offline scan made before either would rightly be flagged.
+            customer.created_at = registered_at
             customer_id = customer.id
+            station_id = station.id
             report = import_cylinders(
                 session,
                 _cylinder_rows(cylinders),
@@ -161,6 +167,7 @@ def prepare(url: str, cylinders: int, instance: str) -> World:
                 default_station=station,
                 rules=app.config["CT_SETTINGS"].rules,
                 today=date.today(),
+                registered_at=registered_at,
             )
         if report.created != cylinders:
             raise SystemExit(f"registration failed: {report.errors[:3]}")
@@ -177,7 +184,7 @@ def prepare(url: str, cylinders: int, instance: str) -> World:
         f"set-up: migrations {migrated - started:.1f} s, demo world + {cylinders:,} cylinders "
         f"+ 1 customer {done - migrated:.1f} s"
     )
-    return World(tokens, customer_id, [f"CQBS-{i:08d}" for i in range(cylinders)])
+    return World(tokens, customer_id, [f"CQBS-{i:08d}" for i in range(cylinders)], station_id)
 
 
 # --- request bodies -----------------------------------------------------------------------
@@ -207,9 +214,10 @@ def fill_batch_body(codes: list[str]) -> bytes:
     return json.dumps({"scans": [fill_scan(code, -10) for code in codes]}).encode()
 
 
-def round_batch_body(codes_and_customer: tuple[list[str], int]) -> bytes:
-    """A courier's round: each cylinder dispatched, stored, delivered and collected."""
-    codes, customer_id = codes_and_customer
+def round_batch_body(codes_and_customer: tuple[list[str], int, int]) -> bytes:
+    """A courier's round: each cylinder dispatched (at its station), stored, delivered and
+    collected."""
+    codes, customer_id, station_id = codes_and_customer
     scans = []
     for code in codes:
         for step, kind in enumerate(ROUND):
@@ -221,6 +229,7 @@ def round_batch_body(codes_and_customer: tuple[list[str], int]) -> bytes:
             }
             if kind == "dispatch":
                 scan["vehicle_plate"] = "渝A12345"
+                scan["site_id"] = station_id
             elif kind == "deliver":
                 scan["buyer"] = {"customer_id": customer_id}
             scans.append(scan)
@@ -488,7 +497,7 @@ def run(args: argparse.Namespace) -> None:
         fill_rate = fills.requests * BATCH / fills.elapsed
         print(f"    {fill_rate:,.0f} scans/s   per-status: {dict(fills.counts)}")
         round_work = [
-            (codes, world.customer_id)
+            (codes, world.customer_id, world.station_id)
             for codes in chunks(filled[:round_cylinders], BATCH // len(ROUND))
         ]
         rounds = load(
@@ -739,7 +748,7 @@ def profile(args: argparse.Namespace) -> None:
     def post_round(codes: list[str]) -> None:
         post_batch(
             codes,
-            lambda c: round_batch_body((c, world.customer_id)),
+            lambda c: round_batch_body((c, world.customer_id, world.station_id)),
             world.tokens["delivery_staff"],
         )
 

@@ -259,11 +259,14 @@ def import_cylinders(
     today: date,
     registered_by: User | None = None,
     on_progress: Callable[[int], None] | None = None,
+    registered_at: datetime | None = None,
 ) -> ImportReport:
     """Register the good rows, report the bad ones; a second run of the same rows is a no-op.
 
     ``stations`` are the filling stations rows may name (by id or name); ``default_station``
     serves rows that name none. ``on_progress(n)`` is called as rows are processed.
+    ``registered_at`` (default: now) is when the register scans happen: a migration from
+    another system may keep its own registration times.
     """
     report = ImportReport()
     by_name = {station.name: station.id for station in stations}
@@ -301,12 +304,12 @@ def import_cylinders(
         seen_serials[serial_key] = data.code
         chunk.append((number, data))
         if len(chunk) >= CHUNK:
-            _store_chunk(session, chunk, owner, rules, registered_by, report)
+            _store_chunk(session, chunk, owner, rules, registered_by, report, registered_at)
             chunk = []
             if on_progress is not None:
                 on_progress(report.rows)
     if chunk:
-        _store_chunk(session, chunk, owner, rules, registered_by, report)
+        _store_chunk(session, chunk, owner, rules, registered_by, report, registered_at)
     if on_progress is not None:
         on_progress(report.rows)
     report.errors.sort(key=lambda error: error.row)
@@ -354,13 +357,14 @@ def _store_chunk(
     rules: RuleSettings,
     registered_by: User | None,
     report: ImportReport,
+    registered_at: datetime | None = None,
 ) -> None:
     codes = [data.code for _, data in chunk]
     existing = {
         row.code: row for row in session.execute(select(*_COMPARED).where(Cylinder.code.in_(codes)))
     }
     taken_serials = _taken_serials(session, [data for _, data in chunk])
-    now = utcnow()
+    now = registered_at or utcnow()
     new_rows: list[dict[str, Any]] = []
     for number, data in chunk:
         found = existing.get(data.code)
