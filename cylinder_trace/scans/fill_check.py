@@ -13,14 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cylinder_trace.cylinders.models import Cylinder
-from cylinder_trace.domain.history import Observation, judge, refusals
+from cylinder_trace.domain.errors import DomainError
+from cylinder_trace.domain.history import Observation, Place, judge, refusals
 from cylinder_trace.domain.lifecycle import Outcome, ScanKind
 from cylinder_trace.domain.messages import message
-from cylinder_trace.domain.roles import OrganisationKind
-from cylinder_trace.labels.signing import LabelInvalid
-from cylinder_trace.organisations.models import Organisation
 from cylinder_trace.scans.context import ScanContext
-from cylinder_trace.scans.judging import identity_of, place_of, projection_of
+from cylinder_trace.scans.judging import identity_of, projection_of
+from cylinder_trace.scans.services import Places, target_of
 
 
 def _answer(ctx: ScanContext, codes: list[str], cylinder: Cylinder | None) -> dict[str, Any]:
@@ -40,8 +39,8 @@ def _answer(ctx: ScanContext, codes: list[str], cylinder: Cylinder | None) -> di
     }
 
 
-def fill_refusals(ctx: ScanContext, cylinder: Cylinder, station: Organisation) -> list[str]:
-    """What a fill of ``cylinder`` at ``station`` now would be refused for (empty: allowed).
+def fill_refusals(ctx: ScanContext, cylinder: Cylinder, site: Place) -> list[str]:
+    """What a fill of ``cylinder`` at ``site`` now would be refused for (empty: allowed).
 
     The pre-fill check is recorded with the fill itself; here it is taken as passed.
     """
@@ -50,7 +49,7 @@ def fill_refusals(ctx: ScanContext, cylinder: Cylinder, station: Organisation) -
         ctx.now,
         ctx.now,
         outcome=Outcome.OK,
-        site=place_of(station),
+        site=site,
         pre_fill_check_passed=True,
     )
     identity = identity_of(cylinder, ctx.rules)
@@ -58,29 +57,26 @@ def fill_refusals(ctx: ScanContext, cylinder: Cylinder, station: Organisation) -
 
 
 def fill_check(session: Session, ctx: ScanContext, query: dict[str, Any]) -> dict[str, Any]:
-    """Every reason that forbids filling the cylinder at the caller's station; records nothing.
+    """Every reason that forbids filling the cylinder here now; records nothing.
 
-    Another company's cylinder is answered ``not_own_cylinder`` and nothing else: its state,
-    dates and history are that company's.
+    The question is answered as the fill itself would be, step by step and in the same
+    order: the site (the query's ``site_id`` or the caller's own), what the code or label
+    names, whose cylinder it is, then the rules. Another company's cylinder is answered
+    ``not_own_cylinder`` and nothing else: its state, dates and history are that company's.
     """
-    principal = ctx.principal
-    station = principal.organisation
-    if query.get("site_id") is not None:
-        station = session.get(Organisation, query["site_id"]) or station
-    if query.get("qr"):
-        try:
-            code = ctx.signer.verify(query["qr"].strip())
-        except LabelInvalid:
-            return _answer(ctx, ["label_invalid"], None)
-    else:
-        code = query["code"].strip().upper()
-    cylinder = session.scalar(select(Cylinder).where(Cylinder.code == code))
-    if station.kind != OrganisationKind.FILLING_STATION:
-        return _answer(ctx, ["station_required"], None)
+    try:
+        site = Places(session, ctx).of(query)
+    except DomainError as error:
+        return _answer(ctx, [error.code], None)
+    target = target_of(query, ctx)
+    cylinder = (
+        session.scalar(select(Cylinder).where(Cylinder.code == target.code))
+        if target.code is not None
+        else None
+    )
     if cylinder is None:
-        return _answer(ctx, ["cylinder_unknown"], None)
-    if station.company_id != principal.company_id and not principal.is_system_admin:
-        return _answer(ctx, ["station_required"], None)
-    if cylinder.owner_company_id != station.company_id:
+        return _answer(ctx, [target.problem or "cylinder_unknown"], None)
+    principal = ctx.principal
+    if cylinder.owner_company_id != principal.company_id and not principal.is_system_admin:
         return _answer(ctx, ["not_own_cylinder"], None)
-    return _answer(ctx, fill_refusals(ctx, cylinder, station), cylinder)
+    return _answer(ctx, fill_refusals(ctx, cylinder, site), cylinder)

@@ -82,7 +82,8 @@ class _Target:
     problem: str | None = None
 
 
-def _target(item: dict[str, Any], ctx: ScanContext) -> _Target:
+def target_of(item: dict[str, Any], ctx: ScanContext) -> _Target:
+    """What the item's ``code`` or ``qr`` names (``problem``: why it names no cylinder)."""
     if item.get("qr"):
         # What was read is kept as read; the label is the same whatever its letter case.
         scanned = item["qr"].strip()
@@ -99,7 +100,7 @@ def _target(item: dict[str, Any], ctx: ScanContext) -> _Target:
     return _Target(scanned, code, code)
 
 
-class _Places:
+class Places:
     """The sites of one request's scans, each loaded once."""
 
     def __init__(self, session: Session, ctx: ScanContext) -> None:
@@ -107,6 +108,7 @@ class _Places:
         self.known: dict[int, Place] = {}
 
     def of(self, item: dict[str, Any]) -> Place:
+        """The item's site (``site_invalid``: none of the caller's company)."""
         principal = self.principal
         if item.get("site_id") is None:
             # The scanner is where its token's organisation is: the handheld's or the user's.
@@ -183,7 +185,7 @@ def record_scans(
             continue  # answered after the first one is known
         first_seen[item["event_id"]] = index
         pending.append(index)
-    targets = {index: _target(items[index], ctx) for index in pending}
+    targets = {index: target_of(items[index], ctx) for index in pending}
     cylinders, heads = store.lock_cylinders(
         session, sorted({t.code for t in targets.values() if t.code})
     )
@@ -210,7 +212,7 @@ def record_scans(
             if (items[i].get("buyer") or {}).get("customer_id") is not None
         ),
     )
-    places = _Places(session, ctx)
+    places = Places(session, ctx)
     entries: dict[str, list[_Entry]] = {}
     with session.no_autoflush:
         for index in pending:
@@ -331,7 +333,7 @@ def _prepare(
     content_hash: str,
     target: _Target,
     cylinder: CylinderRecord | None,
-    places: _Places,
+    places: Places,
     interactive: bool,
 ) -> tuple[ItemResult, Observation | None]:
     """The new scan's fields, and what the rules read of it (None: refused already)."""
