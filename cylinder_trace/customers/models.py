@@ -93,6 +93,9 @@ class Customer(Base):
     # Random and unguessable, printed on the customer card instead of the database id.
     card_code: Mapped[str] = mapped_column(String(32), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
+    # When the customer was last deactivated (NULL while active): an offline delivery is
+    # judged by whether the buyer was active when it happened, not when it arrives.
+    deactivated_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
 
@@ -137,6 +140,7 @@ class Customer(Base):
         ),
         CheckConstraint("length(id_number_hash) = 64", name="id_number_hash_form"),
         CheckConstraint("NOT is_catering OR kind = 'business'", name="catering_is_business"),
+        CheckConstraint("NOT active OR deactivated_at IS NULL", name="deactivated_when_inactive"),
         CheckConstraint("premises_floor IS NULL OR premises_floor <> 0", name="premises_floor"),
         # Partial: a person's number may also be a business's responsible person's.
         Index(

@@ -25,6 +25,7 @@ from cylinder_trace.customers.validation import (
     check_registration,
     problem,
 )
+from cylinder_trace.db import utcnow
 from cylinder_trace.domain.errors import Conflict, DomainError, Forbidden, NotFound
 from cylinder_trace.domain.identity import mask_id_number
 from cylinder_trace.domain.jurisdiction import division_prefix
@@ -216,6 +217,8 @@ def update_customer(session: Session, customer: Customer, changes: dict[str, Any
     different customer.
     """
     clean = check_changes(changes, kind=customer.kind)
+    if "active" in clean and clean["active"] != customer.active:
+        customer.deactivated_at = None if clean["active"] else utcnow()
     for field, value in clean.items():
         setattr(customer, field, value)
     session.flush()

@@ -128,6 +128,8 @@ class Buyer(NamedTuple):
     registered_at: datetime
     active: bool = True
     household_without_outdoor_area: bool = False
+    # When an inactive buyer was deactivated (None: unknown, inactive all along).
+    deactivated_at: datetime | None = None
 
 
 class Observation(NamedTuple):
@@ -275,7 +277,9 @@ def _judged(
         if buyer is None or buyer.registered_at > scan.judged_at:
             add("buyer_not_registered")
         else:
-            if not buyer.active:
+            if not buyer.active and (
+                buyer.deactivated_at is None or buyer.deactivated_at <= scan.judged_at
+            ):
                 add("buyer_inactive")
             if buyer.household_without_outdoor_area and not identity.model_indoor_allowed:
                 add("ysp118_indoor_forbidden")

@@ -132,6 +132,7 @@ def buyer_of(customer: Customer) -> Buyer:
         customer.created_at,
         customer.active,
         customer.premises_type == PremisesType.HOUSEHOLD and not customer.has_outdoor_cylinder_area,
+        customer.deactivated_at,
     )
 
 

@@ -372,3 +372,35 @@ def test_a_history_uploaded_in_order_and_shuffled_ends_alike(
         b.last_scan_at,
     )
     assert at(18) == a.last_scan_at.isoformat()
+
+
+def test_a_buyer_deactivated_later_does_not_flag_an_earlier_delivery_on_replay(
+    client: FlaskClient, world: World, cylinder, customer_id: int, db_session: Session
+) -> None:  # type: ignore[no-untyped-def]
+    loaded(client, world)
+    delivered = scan("deliver", CODE, 4, buyer={"customer_id": customer_id})
+    assert upload(client, world, [delivered])[0]["status"] == "accepted"
+    collected = scan("collect", CODE, 6)
+    assert upload(client, world, [collected])[0]["status"] == "accepted"
+    deactivated = client.patch(
+        f"/api/v1/customers/{customer_id}", json={"active": False}, headers=world.auth("a_admin")
+    )
+    assert deactivated.status_code == 200, deactivated.get_json()
+    # A late scan replays the history: the delivery happened while the buyer was active.
+    late = scan("store", CODE, 3)
+    assert upload(client, world, [late])[0]["status"] == "accepted"
+    assert stored(db_session, delivered).review_code is None
+    # A delivery made now, after the deactivation, is refused for it.
+    refill = [
+        scan("receive_empty", CODE, 0, site_id=world.orgs["a_station"].id),
+        fill(CODE, 0),
+        scan("dispatch", CODE, 0, vehicle_plate="渝A12345"),
+    ]
+    now = datetime.now(UTC)
+    for offset, body in enumerate(refill):
+        body["occurred_at"] = (now - timedelta(seconds=30 - offset)).isoformat()
+        assert post(client, world, body).status_code == 201, body
+    after = {**scan("deliver", CODE, 0, buyer={"customer_id": customer_id})}
+    after["occurred_at"] = now.isoformat()
+    refused = post(client, world, after, who="a_courier")
+    assert refused.status_code == 422 and refused.get_json()["code"] == "buyer_inactive"
