@@ -119,13 +119,37 @@ def _configure_sqlite(engine: Engine) -> None:
 NEVER_AUTOMATICALLY = 2**31 - 1
 
 
+def describe_database_error(error: BaseException) -> str:
+    """What may be logged of a database error: its kind, state, constraint and place.
+
+    Never the driver's message: PostgreSQL repeats the offending values in it ("Failing
+    row contains (...)", "Key (id_number_hash)=(...) already exists", "invalid input syntax
+    for type integer: ..."), and those are personal data.
+    """
+    orig = getattr(error, "orig", None) or error
+    parts = [f"{type(error).__name__}({type(orig).__module__}.{type(orig).__name__})"]
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "sqlite_errorname", None)
+    if sqlstate:
+        parts.append(f"state {sqlstate}")
+    diag = getattr(orig, "diag", None)
+    for name in ("table_name", "column_name", "constraint_name"):
+        value = getattr(diag, name, None) if diag is not None else None
+        if value:
+            parts.append(f"{name.removesuffix('_name')} {value}")
+    statement = getattr(error, "statement", None)
+    if statement:
+        # The statement's text holds placeholders, not values.
+        parts.append("in: " + " ".join(str(statement).split())[:300])
+    return "; ".join(parts)
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """An engine for SQLite (WAL, foreign keys on) or PostgreSQL (psycopg 3)."""
     if url.startswith("sqlite"):
         kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 10}}
         if url in ("sqlite://", "sqlite:///:memory:"):
             kwargs["poolclass"] = StaticPool
-        engine = create_engine(url, echo=echo, **kwargs)
+        engine = create_engine(url, echo=echo, hide_parameters=True, **kwargs)
         _configure_sqlite(engine)
         return engine
     # psycopg would prepare every statement after 5 runs, and PostgreSQL then may switch to a
@@ -136,6 +160,8 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     return create_engine(
         url,
         echo=echo,
+        # Parameters are names, phones, addresses and ID hashes: never in a message or a log.
+        hide_parameters=True,
         # Recycling old connections instead of pinging before every checkout saves a round
         # trip per request; a connection dropped meanwhile fails one request, not silently.
         pool_recycle=1800,

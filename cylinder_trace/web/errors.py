@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import logging
 import re
+import traceback
 from http import HTTPStatus
 from typing import Any
 
 import marshmallow as ma
 from flask import Flask, Response, jsonify
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from cylinder_trace.db import Base
+from cylinder_trace.db import Base, describe_database_error
 from cylinder_trace.domain.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -133,7 +134,7 @@ def _integrity_error(error: IntegrityError) -> Response:
     if name and name in CONSTRAINT_ERRORS:
         code, message = CONSTRAINT_ERRORS[name]
         return error_response(409, code, message, {"constraint": name})
-    log.warning("integrity error without a registered meaning: %s", error.orig)
+    log.warning("integrity error without a registered meaning: %s", describe_database_error(error))
     return error_response(
         409,
         "constraint_violation",
@@ -143,15 +144,32 @@ def _integrity_error(error: IntegrityError) -> Response:
 
 
 def _operational_error(error: OperationalError) -> Response:
-    log.error("database unavailable: %s", error.orig)
+    log.error("database unavailable: %s", describe_database_error(error))
     return error_response(
         503, "database_unavailable", "The database did not answer; try again shortly."
     )
 
 
 def _unexpected(error: Exception) -> Response:
-    log.exception("unhandled error", exc_info=error)
+    database_error = _database_error_in(error)
+    if database_error is None:
+        log.exception("unhandled error", exc_info=error)
+    else:
+        # Where it happened, without any exception's message (they repeat the values).
+        where = "".join(traceback.format_tb(error.__traceback__))
+        log.error(
+            "unhandled database error: %s\n%s", describe_database_error(database_error), where
+        )
     return error_response(500, "internal_error", "An unexpected error occurred.")
+
+
+def _database_error_in(error: BaseException | None) -> DBAPIError | None:
+    seen = 0
+    while error is not None and seen < 10:
+        if isinstance(error, DBAPIError):
+            return error
+        error, seen = error.__cause__ or error.__context__, seen + 1
+    return None
 
 
 def handle_error(error: Exception) -> Response:
