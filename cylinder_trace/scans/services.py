@@ -189,7 +189,11 @@ def record_scans(
     cylinders, heads = store.lock_cylinders(
         session, sorted({t.code for t in targets.values() if t.code})
     )
-    orphans = {_orphan_key(t) for t in targets.values() if t.code not in cylinders}
+    keys = {
+        index: _chain_key(target, cylinders.get(target.code or ""), ctx)
+        for index, target in targets.items()
+    }
+    orphans = {key for key in keys.values() if key not in cylinders}
     heads.update(store.lock_heads(session, sorted(orphans)))
     # Looked up only now, under the locks: a retry racing its original waits for it above,
     # then finds it here instead of tripping over the unique constraint. One interactive
@@ -228,6 +232,7 @@ def record_scans(
                 cylinder,
                 places,
                 interactive,
+                keys[index],
             )
             results[index] = result
             if scan is not None:
@@ -335,6 +340,7 @@ def _prepare(
     cylinder: CylinderRecord | None,
     places: Places,
     interactive: bool,
+    chain_key: str,
 ) -> tuple[ItemResult, Observation | None]:
     """The new scan's fields, and what the rules read of it (None: refused already)."""
     principal = ctx.principal
@@ -344,8 +350,8 @@ def _prepare(
         "kind": item["kind"],
         "outcome": None,
         "scanned": target.scanned[:300],
-        "chain_key": target.chain_key if cylinder is not None else _orphan_key(target),
-        "cylinder_id": cylinder.id if cylinder is not None else None,
+        "chain_key": chain_key,
+        "cylinder_id": cylinder.id if chain_key == target.code else None,
         "occurred_at": item["occurred_at"],
         "received_at": ctx.now,
         "actor_user_id": principal.user_id,
@@ -398,8 +404,20 @@ def _prepare(
     return result, scan
 
 
-def _orphan_key(target: _Target) -> str:
-    return target.chain_key if target.problem else "?" + target.chain_key[:63]
+def _chain_key(target: _Target, cylinder: CylinderRecord | None, ctx: ScanContext) -> str:
+    """The chain a new scan joins: its cylinder's, or one of scans that name no cylinder.
+
+    Another company's scan of a cylinder (refused: ``not_own_cylinder``) joins a chain of
+    that company's own for that code, not the cylinder's: its place in the owner's chain
+    would tell the other company how many records the owner has. It is kept all the same,
+    where the regulator sees it, with what was scanned.
+    """
+    if cylinder is None:
+        return target.chain_key if target.problem else "?" + target.chain_key[:63]
+    principal = ctx.principal
+    if cylinder.owner_company_id != principal.company_id and not principal.is_system_admin:
+        return "?" + plain_hash(f"{principal.company_id}|{cylinder.code}")[:60]
+    return cylinder.code
 
 
 def _repeat(
