@@ -61,6 +61,9 @@ class Settings:
     sign_in_limits: SignInLimits = field(default_factory=SignInLimits)
     # Reverse proxies in front of the service whose X-Forwarded-For/-Proto headers are trusted.
     trusted_proxies: int = 0
+    # Signed checkpoints of the scan chains' heads, kept outside the database (append-only).
+    checkpoint_path: Path | None = None
+    checkpoint_key: bytes = b""
 
     @property
     def is_production(self) -> bool:
@@ -174,6 +177,26 @@ def _pii_settings(environ: Mapping[str, str], env: str, secret_key: str) -> dict
         raise ConfigError(str(exc)) from exc
 
 
+def _checkpoint_settings(
+    environ: Mapping[str, str], env: str, secret_key: str
+) -> dict[str, object]:
+    spec = environ.get("CT_CHECKPOINT_KEY") or ""
+    if env == "production" and len(spec) < MIN_SECRET_LENGTH:
+        raise ConfigError(
+            f"CT_CHECKPOINT_KEY must be set in production (at least {MIN_SECRET_LENGTH} "
+            "characters, kept outside the database): it signs the scan chains' checkpoints."
+        )
+    key = (
+        hashlib.sha256(spec.encode("utf-8")).digest()
+        if spec
+        else _derived_key(secret_key, "scan-checkpoint-key")
+    )
+    path = Path(
+        environ.get("CT_CHECKPOINT_PATH") or instance_path(environ) / "scan-checkpoints.jsonl"
+    )
+    return {"checkpoint_path": path.resolve(), "checkpoint_key": key}
+
+
 def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
     """Read and validate the configuration; raise ConfigError when it is unsafe or broken."""
     environ: dict[str, str] = dict(os.environ)
@@ -213,10 +236,12 @@ def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
 
     labels = _label_settings(environ, env, secret_key)
     pii = _pii_settings(environ, env, secret_key)
+    checkpoints = _checkpoint_settings(environ, env, secret_key)
 
     return Settings(
         **labels,  # type: ignore[arg-type]
         **pii,  # type: ignore[arg-type]
+        **checkpoints,  # type: ignore[arg-type]
         env=env,
         database_url=database_url(environ),
         secret_key=secret_key,

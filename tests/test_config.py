@@ -37,9 +37,12 @@ def test_production_starts_with_a_real_secret_and_label_keys() -> None:
             "CT_LABEL_KEY_ID": "2",
             "CT_PII_KEYS": "k1:" + "A" * 43 + "=",
             "CT_PII_HASH_KEY": "B" * 43 + "=",
+            "CT_CHECKPOINT_KEY": "c" * 40,
+            "CT_CHECKPOINT_PATH": "/var/lib/cylinder-trace/checkpoints.jsonl",
         }
     )
     assert settings.is_production
+    assert str(settings.checkpoint_path) == "/var/lib/cylinder-trace/checkpoints.jsonl"
     assert settings.secret_key == "x" * 40
     assert set(settings.label_keys) == {"1", "2"}
     assert settings.label_key_id == "2"
@@ -51,6 +54,20 @@ def test_production_refuses_to_run_without_label_keys() -> None:
             {
                 "CT_ENV": "production",
                 "SECRET_KEY": "x" * 40,
+                "CT_PII_KEYS": "k1:" + "A" * 43 + "=",
+                "CT_PII_HASH_KEY": "B" * 43 + "=",
+            }
+        )
+
+
+def test_production_refuses_to_run_without_a_checkpoint_key() -> None:
+    with pytest.raises(ConfigError, match="CT_CHECKPOINT_KEY must be set in production"):
+        load_settings(
+            {
+                "CT_ENV": "production",
+                "SECRET_KEY": "x" * 40,
+                "CT_LABEL_BASE_URL": "HTTPS://TRACE.EXAMPLE.CN/C/",
+                "CT_LABEL_KEYS": LABEL_KEYS,
                 "CT_PII_KEYS": "k1:" + "A" * 43 + "=",
                 "CT_PII_HASH_KEY": "B" * 43 + "=",
             }

@@ -20,7 +20,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cylinder_trace.cylinders.models import Cylinder
 from cylinder_trace.jsontext import dumps_sorted, holds_float
+from cylinder_trace.scans.checkpoints import Checkpoint
 from cylinder_trace.scans.models import Scan, ScanChain
 
 HASHED_FIELDS = (
@@ -165,7 +167,7 @@ class ChainProblem:
 
     chain_key: str
     seq: int
-    problem: str  # "altered", "removed", "relinked"
+    problem: str  # "altered", "removed", "relinked", "... since the checkpoint"
     scan_id: int | None = None
     event_id: str | None = None
 
@@ -179,9 +181,18 @@ def _scans_by_chain(session: Session) -> Iterator[Scan]:
     yield from session.scalars(statement)
 
 
-def verify_chains(session: Session) -> tuple[int, list[ChainProblem]]:
-    """Check every chain; return the number of records checked and every problem found."""
+def verify_chains(
+    session: Session, checkpoint: Checkpoint | None = None
+) -> tuple[int, list[ChainProblem]]:
+    """Check every chain; return the number of records checked and every problem found.
+
+    With a ``checkpoint`` (``scans.checkpoints``) each chain it names must still hold, at
+    the checkpoint's length, the very record it signed: a chain re-hashed after an edit, a
+    newest record dropped with its head fixed, or a chain deleted with its head row, are
+    found for every record the checkpoint covers.
+    """
     heads = {chain.chain_key: chain for chain in session.scalars(select(ScanChain))}
+    signed = dict(checkpoint.heads) if checkpoint is not None else {}
     problems: list[ChainProblem] = []
     checked = 0
     key: str | None = None
@@ -190,12 +201,15 @@ def verify_chains(session: Session) -> tuple[int, list[ChainProblem]]:
 
     def close_chain(chain_key: str, last_seq: int, last_hash: str | None) -> None:
         head = heads.pop(chain_key, None)
-        if head is None:
-            return
-        for missing in range(last_seq + 1, head.length + 1):
-            problems.append(ChainProblem(chain_key, missing, "removed"))
-        if head.length == last_seq and head.head_hash != last_hash:
-            problems.append(ChainProblem(chain_key, last_seq, "altered"))
+        length = head.length if head is not None else last_seq
+        if head is not None:
+            for missing in range(last_seq + 1, head.length + 1):
+                problems.append(ChainProblem(chain_key, missing, "removed"))
+            if head.length == last_seq and head.head_hash != last_hash:
+                problems.append(ChainProblem(chain_key, last_seq, "altered"))
+        signed_length = signed.pop(chain_key, (0, ""))[0]
+        for missing in range(max(last_seq, length) + 1, signed_length + 1):
+            problems.append(ChainProblem(chain_key, missing, "removed since the checkpoint"))
 
     for scan in _scans_by_chain(session):
         checked += 1
@@ -210,10 +224,38 @@ def verify_chains(session: Session) -> tuple[int, list[ChainProblem]]:
             problems.append(ChainProblem(key, scan.seq, "altered", scan.id, str(scan.event_id)))
         elif scan.prev_hash != previous_hash and scan.seq == expected_seq:
             problems.append(ChainProblem(key, scan.seq, "relinked", scan.id, str(scan.event_id)))
+        at_checkpoint = signed.get(key)
+        if (
+            at_checkpoint is not None
+            and scan.seq == at_checkpoint[0]
+            and scan.record_hash != at_checkpoint[1]
+        ):
+            problems.append(
+                ChainProblem(
+                    key, scan.seq, "rewritten since the checkpoint", scan.id, str(scan.event_id)
+                )
+            )
         expected_seq = scan.seq + 1
         previous_hash = scan.record_hash
     if key is not None:
         close_chain(key, expected_seq - 1, previous_hash)
     for chain_key, head in heads.items():  # chains whose every record is gone
         problems += [ChainProblem(chain_key, seq, "removed") for seq in range(1, head.length + 1)]
+        signed.pop(chain_key, None)
+    for chain_key, (length, _) in signed.items():  # gone with their head rows
+        problems += [
+            ChainProblem(chain_key, seq, "removed since the checkpoint")
+            for seq in range(1, length + 1)
+        ]
     return checked, problems
+
+
+def cylinders_without_chain(session: Session) -> list[str]:
+    """Codes of cylinders with no chain head: their whole history was deleted."""
+    statement = (
+        select(Cylinder.code)
+        .outerjoin(ScanChain, ScanChain.chain_key == Cylinder.code)
+        .where(ScanChain.chain_key.is_(None))
+        .order_by(Cylinder.code)
+    )
+    return list(session.scalars(statement))

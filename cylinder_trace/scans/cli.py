@@ -6,8 +6,10 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from cylinder_trace.db import get_database
-from cylinder_trace.scans.chain import verify_chains
+from cylinder_trace.db import get_database, utcnow
+from cylinder_trace.scans.append_only import append_only_grants, grant_append_only
+from cylinder_trace.scans.chain import cylinders_without_chain, verify_chains
+from cylinder_trace.scans.checkpoints import CheckpointError, latest_checkpoint, take_checkpoint
 from cylinder_trace.scans.rebuild import rebuild_projections
 
 
@@ -21,15 +23,59 @@ def scans_cli() -> None:
 def verify_chains_command() -> None:
     """Recompute every scan chain; name each record that was altered or removed.
 
+    Also holds the chains to the newest signed checkpoint (CT_CHECKPOINT_PATH), names
+    every cylinder without a chain, and every cylinder row its scans do not support.
     Exits with status 1 when anything was found, so a scheduled job can alert on it.
     """
+    settings = current_app.config["CT_SETTINGS"]
+    found: list[str] = []
+    try:
+        checkpoint = latest_checkpoint(settings.checkpoint_path, settings.checkpoint_key)
+    except CheckpointError as error:
+        checkpoint = None
+        found.append(f"checkpoint: {error}")
     with get_database().session_scope() as session:
-        checked, problems = verify_chains(session)
-    for problem in problems:
-        click.echo(str(problem))
-    click.echo(f"{checked} records checked, {len(problems)} problems")
-    if problems:
+        checked, problems = verify_chains(session, checkpoint)
+        found += [str(problem) for problem in problems]
+        found += [
+            f"{code}: a cylinder without a chain" for code in cylinders_without_chain(session)
+        ]
+        replayed, differences = rebuild_projections(
+            session, settings.rules, settings.time_zone, write=False
+        )
+        found += [str(difference) for difference in differences]
+    for line in found:
+        click.echo(line)
+    against = (
+        f"checkpoint of {checkpoint.taken_at} ({len(checkpoint.heads)} chains)"
+        if checkpoint is not None
+        else "no checkpoint"
+    )
+    click.echo(
+        f"{checked} records checked against {against}, {replayed} cylinders replayed, "
+        f"{len(found)} problems"
+    )
+    if found:
         raise SystemExit(1)
+
+
+@scans_cli.command("checkpoint")
+@with_appcontext
+def checkpoint_command() -> None:
+    """Append a signed checkpoint of every chain head to CT_CHECKPOINT_PATH.
+
+    Run it often (every few minutes, from a scheduler): records written after the newest
+    checkpoint are not yet protected against someone who can write the database.
+    """
+    settings = current_app.config["CT_SETTINGS"]
+    with get_database().session_scope() as session:
+        checkpoint = take_checkpoint(
+            session, settings.checkpoint_path, settings.checkpoint_key, utcnow()
+        )
+    click.echo(
+        f"checkpoint {checkpoint.taken_at}: {len(checkpoint.heads)} chains, "
+        f"{checkpoint.records} records, in {settings.checkpoint_path}"
+    )
 
 
 @scans_cli.command("rebuild-projections")
@@ -55,3 +101,24 @@ def rebuild_projections_command(check: bool) -> None:
     click.echo(f"{checked} cylinders replayed, {rows} rows {verb}")
     if check and differences:
         raise SystemExit(1)
+
+
+@scans_cli.command("grant-append-only")
+@click.argument("role")
+@click.option("--print", "print_only", is_flag=True, help="Print the statements; run nothing.")
+@with_appcontext
+def grant_append_only_command(role: str, print_only: bool) -> None:
+    """Give ROLE (the service's database role) its rights, with scan records append-only.
+
+    Run as the database owner after every migration: the role may insert scans but not
+    update or delete them (only their current verdict, review_code). PostgreSQL only.
+    """
+    if print_only:
+        for statement in append_only_grants(role):
+            click.echo(statement + ";")
+        return
+    with get_database().session_scope() as session:
+        if session.get_bind().dialect.name != "postgresql":
+            raise click.ClickException("roles need PostgreSQL; SQLite has none")
+        for statement in grant_append_only(session, role):
+            click.echo(statement + ";")
