@@ -121,6 +121,7 @@ PRODUCTION = {
     "DATABASE_URL": "sqlite://",
     "CT_LABEL_BASE_URL": "HTTPS://TRACE.EXAMPLE.CN/C/",
     "CT_LABEL_KEYS": "1:" + "A" * 43,
+    "CT_CHECKPOINT_KEY": "c" * 40,
 }
 
 
