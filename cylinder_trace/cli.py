@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from cylinder_trace.auth import tokens
 from cylinder_trace.auth.models import ApiToken
+from cylinder_trace.auth.page_sessions import end_user_sessions
 from cylinder_trace.db import get_database, utcnow
 from cylinder_trace.devices.models import Device
 from cylinder_trace.devices.services import register_device
@@ -129,6 +130,19 @@ def user_set_password(username: str, password: str) -> None:
         except DomainError as exc:
             raise _fail_on_domain_error(exc) from exc
         click.echo(f"password set for {user.username}")
+
+
+@user_cli.command("end-sessions")
+@click.argument("username")
+@with_appcontext
+def user_end_sessions(username: str) -> None:
+    """Sign a user out of the web pages everywhere at once (API tokens stay: revoke those)."""
+    with get_database().session_scope() as session:
+        user = session.scalar(select(User).where(User.username == username.strip().lower()))
+        if user is None:
+            raise click.ClickException(f"No user {username!r}.")
+        ended = end_user_sessions(session, user)
+        click.echo(f"{ended} session(s) of {user.username} ended")
 
 
 @click.group("device")

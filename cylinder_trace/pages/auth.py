@@ -1,18 +1,17 @@
 """Signing in to the pages with a username and password, and who may see which page.
 
-The session cookie (signed with SECRET_KEY, HttpOnly, SameSite=Lax) holds the user's id, the
-sign-in time and a fingerprint of the password hash: a changed password, a deactivated user
-or organisation, or a sign-in older than ``SESSION_MAX_AGE`` ends the session at the next
-request. The pages act through a ``Principal`` built from the user, so they see exactly what
-the same user's API token would.
+The session cookie (signed with SECRET_KEY, HttpOnly, SameSite=Lax) holds a random session
+id, which every page request looks up on the server (``auth.page_sessions``): signing out, a
+new password, deactivating the user or an admin's ``end-sessions`` deletes the row, and a
+copy of the cookie opens nothing from then on. A session also ends ``SESSION_MAX_AGE`` after
+sign-in, and while the user's organisation is deactivated it opens nothing. The pages act
+through a ``Principal`` built from the user, so they see exactly what the same user's API
+token would.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import math
-import time
 from collections.abc import Callable
 from datetime import timedelta
 from functools import cache, wraps
@@ -20,8 +19,10 @@ from typing import Any
 
 from flask import g, redirect, render_template, request, session, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from cylinder_trace.auth.page_sessions import end_session, session_user, start_session
 from cylinder_trace.auth.principal import Principal
 from cylinder_trace.auth.sign_in import (
     forget_sign_in_failures,
@@ -31,11 +32,21 @@ from cylinder_trace.auth.sign_in import (
 from cylinder_trace.db import get_session, utcnow
 from cylinder_trace.domain.roles import Role
 from cylinder_trace.pages.i18n import t
-from cylinder_trace.pages.web import bp, csrf_token, new_csrf_token, render_error, settings
+from cylinder_trace.pages.redirects import next_of, safe_next
+from cylinder_trace.pages.web import (
+    SESSION_ID_KEY,
+    bp,
+    csrf_token,
+    new_csrf_token,
+    render_error,
+    settings,
+)
 from cylinder_trace.users.models import User
 from cylinder_trace.users.services import PASSWORD_METHOD, check_password
 
 SESSION_MAX_AGE = timedelta(hours=12)
+# What cookies from before server-side sessions held; they open nothing now.
+LEGACY_KEYS = frozenset({"uid", "at", "pw"})
 
 STATION_ROLES = (Role.STATION_OPERATOR,)
 COMPANY_ROLES = (
@@ -52,37 +63,25 @@ def _dummy_hash() -> str:
     return generate_password_hash("no user has this password", method=PASSWORD_METHOD)
 
 
-def _fingerprint(user: User) -> str:
-    """Ties the session to the password hash, so changing the password signs out everywhere."""
-    key = settings().secret_key.encode("utf-8")
-    return hmac.new(key, (user.password_hash or "").encode(), hashlib.sha256).hexdigest()[:32]
-
-
 def current_user() -> User | None:
     """The signed-in user of this request, or None (and a stale session is cleared)."""
     if "page_user" in g:
         return g.page_user
     user = None
-    user_id = session.get("uid")
-    if user_id is not None:
-        candidate = get_session().get(User, user_id)
-        fresh = time.time() - float(session.get("at", 0)) < SESSION_MAX_AGE.total_seconds()
-        if (
-            candidate is not None
-            and candidate.active
-            and candidate.organisation.active
-            and fresh
-            and hmac.compare_digest(session.get("pw", ""), _fingerprint(candidate))
-        ):
+    if SESSION_ID_KEY in session:
+        candidate = session_user(get_session(), session[SESSION_ID_KEY], utcnow())
+        if candidate is not None and candidate.active and candidate.organisation.active:
             user = candidate
         else:
             _forget_user()
+    elif LEGACY_KEYS & session.keys():
+        _forget_user()
     g.page_user = user
     return user
 
 
 def _forget_user() -> None:
-    for key in ("uid", "at", "pw", "station_checks"):
+    for key in (SESSION_ID_KEY, "station_checks", *LEGACY_KEYS):
         session.pop(key, None)
 
 
@@ -111,7 +110,7 @@ def require_roles(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., 
                         "status": 401,
                         "message": t("login_needed"),
                     }, 401
-                return redirect(url_for("pages.login", next=request.full_path.rstrip("?")))
+                return redirect(url_for("pages.login", next=next_of(request)))
             if user.role not in roles:
                 return render_error(403, "error_403")
             return view(*args, **kwargs)
@@ -119,13 +118,6 @@ def require_roles(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., 
         return wrapper
 
     return decorator
-
-
-def _safe_next(target: str | None) -> str | None:
-    # Only a path on this site: no scheme, no host, no "//evil" or "/\\evil".
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
-        return None
-    return target
 
 
 def home_for(user: User) -> str:
@@ -160,7 +152,7 @@ def home() -> Any:
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     """Sign in with username and password; the same answer for unknown user and wrong password."""
-    next_url = _safe_next(request.values.get("next"))
+    next_url = safe_next(request.values.get("next"))
     if request.method == "GET":
         csrf_token()
         return render_template("login.html", next_url=next_url, error=None)
@@ -189,13 +181,8 @@ def login() -> Any:
     forget_sign_in_failures(db, username)
     if not user.active or not user.organisation.active:
         return render_template("login.html", next_url=next_url, error=t("account_inactive"))
-    lang = session.get("lang")
-    session.clear()  # nothing from before signing in carries over
-    if lang:
-        session["lang"] = lang
-    session["uid"] = user.id
-    session["at"] = time.time()
-    session["pw"] = _fingerprint(user)
+    _clear_session(db)  # nothing from before signing in carries over
+    session[SESSION_ID_KEY] = start_session(db, user, now, SESSION_MAX_AGE)
     new_csrf_token()
     g.page_user = user
     return redirect(next_url or home_for(user))
@@ -203,9 +190,20 @@ def login() -> Any:
 
 @bp.post("/logout")
 def logout() -> Any:
-    """Sign out (a POST with the CSRF token, so no other site can sign a user out)."""
+    """Sign out (a POST with the CSRF token, so no other site can sign a user out).
+
+    The session ends on the server, so a copy of the cookie made before opens nothing.
+    """
+    _clear_session(get_session())
+    return redirect(url_for("pages.login", signed_out=1))
+
+
+def _clear_session(db: Session) -> None:
+    """End the cookie's session, if any, and empty the cookie but for its language."""
+    if SESSION_ID_KEY in session:
+        end_session(db, session[SESSION_ID_KEY])
     lang = session.get("lang")
     session.clear()
     if lang:
         session["lang"] = lang
-    return redirect(url_for("pages.login", signed_out=1))
+    g.pop("page_user", None)

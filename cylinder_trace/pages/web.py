@@ -33,6 +33,8 @@ bp = Blueprint(
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
+# The session cookie's key for the server-side session id (pages/auth.py).
+SESSION_ID_KEY = "sid"
 # No inline script or style anywhere, so the policy can forbid both.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -97,7 +99,7 @@ def _headers(response: Any) -> Any:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     # Shared station PCs: nothing a signed-in page showed may be kept by the browser.
-    if session.get("uid") is not None:
+    if session.get(SESSION_ID_KEY) is not None:
         response.headers["Cache-Control"] = "no-store"
     return response
 

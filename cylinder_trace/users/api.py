@@ -6,10 +6,12 @@ from typing import Any
 
 from flask.views import MethodView
 
+from cylinder_trace.auth.page_sessions import end_user_sessions
 from cylinder_trace.db import get_session
 from cylinder_trace.domain.roles import Role
 from cylinder_trace.users import services
 from cylinder_trace.users.schemas import (
+    SessionsEndedSchema,
     UserCreateSchema,
     UserQuerySchema,
     UserSchema,
@@ -69,3 +71,19 @@ class UserById(MethodView):
         principal = current_principal()
         user = services.get_managed_user(session, principal, user_id)
         return services.update_user(session, principal, user, changes)
+
+
+@blp.route("/<int:user_id>/sessions")
+class UserSessions(MethodView):
+    @blp.access(*ADMINS)
+    @blp.response(200, SessionsEndedSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def delete(self, user_id: int) -> Any:
+        """End all of a user's page sessions
+
+        Every browser signed in as the user is signed out at once (a lost phone, a cookie
+        that may have been copied). API tokens are not touched: revoke those separately.
+        """
+        session = get_session()
+        user = services.get_managed_user(session, current_principal(), user_id)
+        return {"user_id": user.id, "ended": end_user_sessions(session, user)}

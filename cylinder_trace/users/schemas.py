@@ -43,3 +43,8 @@ class UserSchema(ma.Schema):
     phone = ma.fields.String(allow_none=True)
     active = ma.fields.Boolean()
     created_at = ma.fields.AwareDateTime()
+
+
+class SessionsEndedSchema(ma.Schema):
+    user_id = ma.fields.Integer()
+    ended = ma.fields.Integer(metadata={"description": "Sessions that could still be used"})

@@ -8,6 +8,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from cylinder_trace.auth.page_sessions import end_user_sessions
 from cylinder_trace.auth.principal import Principal
 from cylinder_trace.domain.errors import Conflict, DomainError, Forbidden, NotFound
 from cylinder_trace.domain.roles import (
@@ -112,7 +113,10 @@ def create_user_as(session: Session, principal: Principal, data: dict[str, Any])
 def update_user(
     session: Session, principal: Principal, user: User, changes: dict[str, Any]
 ) -> User:
-    """Change a user's name, phone, role (still fitting the organisation) or active flag."""
+    """Change a user's name, phone, role (still fitting the organisation) or active flag.
+
+    Deactivating ends the user's page sessions at once.
+    """
     if "role" in changes:
         role = Role(changes["role"])
         _check_grantable(principal, role)
@@ -123,6 +127,9 @@ def update_user(
     for field in ("phone", "active"):
         if field in changes:
             setattr(user, field, changes[field])
+    if changes.get("active") is False:
+        # Signed out everywhere now; reactivating does not bring the old sessions back.
+        end_user_sessions(session, user)
     session.flush()
     return user
 
@@ -135,7 +142,7 @@ MAX_PASSWORD_LENGTH = 128
 
 
 def set_password(session: Session, user: User, password: str) -> User:
-    """Give a user a password for the web pages, stored only as a salted scrypt hash."""
+    """Give a user a password for the web pages (a salted scrypt hash); ends their sessions."""
     if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
         raise DomainError(
             f"A password has {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters.",
@@ -148,6 +155,8 @@ def set_password(session: Session, user: User, password: str) -> User:
             code="password_invalid",
         )
     user.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
+    # Whoever knew the old password may have signed in with it: every session ends.
+    end_user_sessions(session, user)
     session.flush()
     return user
 

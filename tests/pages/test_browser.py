@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from PIL import Image
@@ -230,3 +231,40 @@ def test_company_pages(desktop: Any, live_world: LiveWorld, screenshot: Any) -> 
     assert response.status == 403
     assert "无权" in page.inner_text("body")
     screenshot(page, "15-forbidden")
+
+
+def test_sign_in_stays_on_the_site_and_signing_out_ends_a_copied_cookie(
+    browser: Any, live_world: LiveWorld
+) -> None:
+    """Issue 13: ``/login?next=/%09/evil.example/`` led off-site, and logout left the cookie."""
+    site = urlsplit(live_world.base_url).netloc
+    contexts = [browser.new_context(base_url=live_world.base_url, **DESKTOP) for _ in range(2)]
+    try:
+        page, thief = (context.new_page() for context in contexts)
+        for context in contexts:
+            context.set_default_timeout(TIMEOUT_MS)
+            # Were the redirect to escape, the browser would land here rather than on a DNS error.
+            context.route("**://evil.example/**", lambda route: route.fulfill(body="evil"))
+        for target, lands_on in (
+            ("/%09/evil.example/", "/company/cylinders"),
+            ("/%5Cevil.example", "/company/cylinders"),
+            ("/company/customers%3Fq%3Dx", "/company/customers?q=x"),
+        ):
+            page.goto(f"/login?next={target}")
+            page.fill("input[name=username]", "dz.admin")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("form[action='/login'] button")  # not the header's sign-out button
+            page.wait_for_load_state()
+            landed = urlsplit(page.url)
+            assert landed.netloc == site, page.url
+            assert landed.path + (f"?{landed.query}" if landed.query else "") == lands_on
+        contexts[1].add_cookies(contexts[0].cookies())
+        assert thief.goto("/company/cylinders").url.endswith("/company/cylinders")
+        page.click("form[action='/logout'] button")
+        page.wait_for_load_state()
+        assert "/login" in page.url
+        thief.goto("/company/cylinders")
+        assert "/login" in thief.url, "the copied cookie still opens the pages after logout"
+    finally:
+        for context in contexts:
+            context.close()

@@ -67,7 +67,7 @@ def test_same_answer_for_unknown_user_and_wrong_password(
         assert response.status_code == 200
         assert _error(response) == FAILED
         with client.session_transaction() as session:
-            assert "uid" not in session
+            assert "sid" not in session
 
 
 def test_inactive_user_cannot_sign_in_and_is_signed_out(
@@ -120,7 +120,7 @@ def test_logout(client: FlaskClient, db_session: Session, world: World) -> None:
     assert response.status_code == 302
     assert client.get("/station").status_code == 302
     with client.session_transaction() as session:
-        assert "uid" not in session
+        assert "sid" not in session
 
 
 def test_next_goes_back_but_never_off_site(

@@ -64,7 +64,7 @@ def test_a_guessed_username_waits_even_with_the_right_password(
     assert _error(refused) == "登录失败次数过多，请 15 分钟后再试"
     assert 14 * 60 < int(refused.headers["Retry-After"]) <= 15 * 60
     with guesser.session_transaction() as session:
-        assert "uid" not in session
+        assert "sid" not in session
     # The username is what is limited: from anywhere, until the window has passed.
     assert sign_in(client_at(app, "10.0.0.9"), "a.operator", PASSWORD).status_code == 429
     # Other people sign in as usual.
