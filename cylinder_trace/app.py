@@ -15,8 +15,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from cylinder_trace.config import load_settings
 from cylinder_trace.db import Database
+from cylinder_trace.web import edge
 from cylinder_trace.web.api import Api, fix_spec_fields, register_blueprints
 from cylinder_trace.web.errors import handle_error, register_error_handlers
+from cylinder_trace.web.headers import register_security_headers
 
 SWAGGER_UI_ASSETS = "/api/docs/assets"
 
@@ -45,7 +47,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         SECRET_KEY=settings.secret_key,
         CT_SETTINGS=settings,
         TESTING=settings.env == "testing",
-        MAX_CONTENT_LENGTH=32 * 1024 * 1024,
         API_TITLE="cylinder-trace",
         API_VERSION="v1",
         OPENAPI_VERSION="3.0.3",
@@ -82,11 +83,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     database = Database(settings.database_url, echo=settings.sql_echo)
     app.extensions["cylinder_trace.db"] = database
     _manage_request_sessions(app)
+    # Before any route exists: the edge brings the converters that bound path integers.
+    edge.install(app)
 
     api = Api(app)
     fix_spec_fields(api)
     _serve_swagger_ui_assets(app)
     register_error_handlers(app)
+    register_security_headers(app)
     register_blueprints(api, _blueprints())
 
     from cylinder_trace.pages import bp as pages

@@ -13,7 +13,7 @@ import hmac
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -40,6 +40,23 @@ class SignInLimits:
 
 
 @dataclass(frozen=True, slots=True)
+class InputLimits:
+    """What a request may hold, checked at the edge (``web/edge.py``, ``web/bounds.py``)."""
+
+    max_request_bytes: int = 32 * 1024 * 1024  # any body: an import file, a visit's photos
+    max_json_bytes: int = 4 * 1024 * 1024  # a JSON body: a batch of 1,000 scans is ~1 MiB
+    max_json_depth: int = 32  # arrays and objects inside each other; the API needs 4
+    max_form_field_bytes: int = 500_000  # one non-file field of a form
+    # Dates and instants before this are no record of this service's world.
+    earliest_date: date = date(2000, 1, 1)
+    # An instant of something that happened may be this far ahead of the clock (a fast
+    # device clock), no more; the services hold their own, tighter, rules.
+    max_days_ahead: int = 7
+    # Dates, deadlines and expiry times may lie ahead, but not further than this.
+    max_years_ahead: int = 100
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """The validated configuration of one app instance."""
 
@@ -61,6 +78,7 @@ class Settings:
     sign_in_limits: SignInLimits = field(default_factory=SignInLimits)
     # Reverse proxies in front of the service whose X-Forwarded-For/-Proto headers are trusted.
     trusted_proxies: int = 0
+    input_limits: InputLimits = field(default_factory=InputLimits)
     # Signed checkpoints of the scan chains' heads, kept outside the database (append-only).
     checkpoint_path: Path | None = None
     checkpoint_key: bytes = b""
@@ -125,6 +143,29 @@ def _sign_in_limits(environ: Mapping[str, str]) -> SignInLimits:
             )
         ),
     )
+
+
+def _input_limits(environ: Mapping[str, str]) -> InputLimits:
+    defaults = InputLimits()
+    raw_date = environ.get("CT_EARLIEST_DATE") or ""
+    try:
+        earliest = date.fromisoformat(raw_date) if raw_date else defaults.earliest_date
+    except ValueError as exc:
+        raise ConfigError(
+            f"CT_EARLIEST_DATE must be a date (YYYY-MM-DD), got {raw_date!r}"
+        ) from exc
+    names = {
+        "max_request_bytes": "CT_MAX_REQUEST_BYTES",
+        "max_json_bytes": "CT_MAX_JSON_BYTES",
+        "max_json_depth": "CT_MAX_JSON_DEPTH",
+        "max_form_field_bytes": "CT_MAX_FORM_FIELD_BYTES",
+        "max_days_ahead": "CT_MAX_DAYS_AHEAD",
+        "max_years_ahead": "CT_MAX_YEARS_AHEAD",
+    }
+    values = {
+        key: positive_int(environ, name, getattr(defaults, key)) for key, name in names.items()
+    }
+    return InputLimits(earliest_date=earliest, **values)
 
 
 def _trusted_proxies(environ: Mapping[str, str]) -> int:
@@ -252,4 +293,5 @@ def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
         log_level=environ.get("CT_LOG_LEVEL", "INFO").upper(),
         sign_in_limits=_sign_in_limits(environ),
         trusted_proxies=_trusted_proxies(environ),
+        input_limits=_input_limits(environ),
     )

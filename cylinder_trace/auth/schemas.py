@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 import marshmallow as ma
 from marshmallow import validate
 
 from cylinder_trace.devices.schemas import DeviceSchema
-from cylinder_trace.organisations.schemas import OrganisationSchema
+from cylinder_trace.organisations.schemas import DIVISION_CODE_PATTERN, OrganisationSchema
 from cylinder_trace.users.schemas import UserSchema
+from cylinder_trace.web.bounds import InputSchema
 
 
-class TokenCreateSchema(ma.Schema):
+class TokenCreateSchema(InputSchema):
+    class Meta:
+        # For the OpenAPI document (web/spec.py): what _holder below checks. A branch's
+        # type without nullable excludes null (OpenAPI 3.0).
+        openapi: ClassVar[dict[str, Any]] = {
+            "anyOf": [
+                {"required": [key], "properties": {key: {"type": "integer"}}}
+                for key in ("user_id", "device_id")
+            ]
+        }
+
     name = ma.fields.String(required=True, validate=validate.Length(min=1, max=100))
     user_id = ma.fields.Integer(load_default=None, allow_none=True)
     device_id = ma.fields.Integer(load_default=None, allow_none=True)
-    expires_at = ma.fields.AwareDateTime(load_default=None, allow_none=True)
+    expires_at = ma.fields.AwareDateTime(
+        load_default=None, allow_none=True, metadata={"future": True}
+    )
 
     @ma.validates_schema
     def _holder(self, data: dict, **_: object) -> None:
@@ -46,4 +61,4 @@ class MeSchema(ma.Schema):
     device = ma.fields.Nested(DeviceSchema, allow_none=True)
     organisation = ma.fields.Nested(OrganisationSchema)
     company_id = ma.fields.Integer(allow_none=True)
-    jurisdiction = ma.fields.String(allow_none=True)
+    jurisdiction = ma.fields.String(allow_none=True, metadata={"pattern": DIVISION_CODE_PATTERN})

@@ -8,7 +8,6 @@ instant in the business time zone (China), whatever the server's zone.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -43,6 +42,7 @@ from cylinder_trace.db import get_session, utcnow
 from cylinder_trace.domain.roles import Role
 from cylinder_trace.domain.weeks import business_week, local_date
 from cylinder_trace.web.api import API_PREFIX, Blueprint, current_principal, paginate_query
+from cylinder_trace.web.edge import load_json
 
 blp = Blueprint(
     "catering",
@@ -278,7 +278,10 @@ def _check_request() -> tuple[dict[str, Any], list[Upload], Upload | None]:
     if request.mimetype == "multipart/form-data":
         raw = request.form.get("data", "{}")
         try:
-            payload = json.loads(raw)
+            # Checked as the edge checks a JSON body: depth, NUL, lone surrogates.
+            payload = load_json(
+                raw, max_depth=settings().input_limits.max_json_depth, location="form"
+            )
         except ValueError:
             abort(422, messages={"form": {"data": ["Not valid JSON."]}})
         for storage in request.files.getlist("photos"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from collections.abc import Callable, Iterable
 from datetime import tzinfo
 from typing import Any
@@ -131,6 +132,11 @@ def _xlsx_formatters(sheet: Any, tz: tzinfo) -> list[tuple[str, Callable[[Any], 
 
 def catering_xlsx(rows: Iterable[dict[str, Any]], tz: tzinfo) -> bytes:
     """The rows as an XLSX workbook (one sheet, header row frozen), written streaming."""
+    # The first row runs the query, and with it the filters' checks: a refused filter
+    # raises before the workbook opens, not inside openpyxl's writer, which it would leave
+    # open on a temporary file.
+    rows = iter(rows)
+    first = next(rows, None)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("餐饮用户 catering users")
     sheet.freeze_panes = "A2"
@@ -139,7 +145,7 @@ def catering_xlsx(rows: Iterable[dict[str, Any]], tz: tzinfo) -> bytes:
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.append([title for _, title, _ in COLUMNS])
     formatters = _xlsx_formatters(sheet, tz)
-    for row in rows:
+    for row in itertools.chain([first] if first is not None else [], rows):
         values = _values(row)
         sheet.append(
             [

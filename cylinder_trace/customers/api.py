@@ -67,7 +67,8 @@ class Customers(MethodView):
 
         Company staff see their company's; bureaus and regulators those of the gas
         companies in their jurisdiction. ID numbers are masked. To find someone by ID
-        number use POST /customers/lookup: a number in a URL would end up in logs.
+        number use POST /customers/lookup: a number in a URL would end up in logs, so a
+        query with id_number is refused (422), never ignored.
         """
         return paginate_query(get_session(), _filtered(filters), pagination_parameters)
 

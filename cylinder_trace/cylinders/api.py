@@ -68,6 +68,7 @@ class Cylinders(MethodView):
     @blp.access(*REGISTRARS)
     @blp.arguments(CylinderCreateSchema)
     @blp.response(201, CylinderSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def post(self, data: dict[str, Any]) -> Any:
         """Register a cylinder
@@ -96,6 +97,7 @@ class CylinderImport(MethodView):
     @blp.arguments(ImportQuerySchema, location="query")
     @blp.arguments(ImportFileSchema, location="files")
     @blp.response(200, ImportReportSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
     def post(self, form: dict[str, Any], files: dict[str, Any]) -> Any:
         """Register many cylinders from a CSV or XLSX file
 

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from cylinder_trace.columns import numeric_limit, storable_text
 from cylinder_trace.cylinders.models import Cylinder
 from cylinder_trace.cylinders.services import (
     CylinderInput,
@@ -36,6 +37,11 @@ from cylinder_trace.users.models import User
 
 CHUNK = 500
 MAX_ROWS = 100_000
+# No column a row fills takes more than 300 characters: a longer cell is refused unread.
+MAX_CELL_CHARS = 1000
+# What Cylinder.tare_kg (Numeric(6, 2)) holds: 9999.99.
+TARE_MAX = numeric_limit(Cylinder.tare_kg)
+CODE_SHOWN = 64  # of a bad row's code cell, in its error
 
 # Column headers people actually use, English and Chinese, mapped to field names.
 HEADER_ALIASES = {
@@ -94,7 +100,14 @@ def _decode(data: bytes) -> str:
 
 
 def read_csv(data: bytes) -> Iterator[list[Any]]:
-    yield from csv.reader(io.StringIO(_decode(data), newline=""))
+    reader = csv.reader(io.StringIO(_decode(data), newline=""))
+    try:
+        yield from reader
+    except csv.Error as exc:  # a cell over the csv module's limit (131,072 characters)
+        raise ImportFileError(
+            f"Line {reader.line_num} of the CSV file cannot be read: {exc}.",
+            details={"line": reader.line_num},
+        ) from None
 
 
 def read_xlsx(data: bytes) -> Iterator[list[Any]]:
@@ -178,8 +191,11 @@ def _decimal(values: dict[str, Any], name: str) -> Decimal:
         number = Decimal(text)
     except InvalidOperation:
         raise DomainError(f"{name} {text!r} is not a number.", code="row_number_invalid") from None
-    if not number.is_finite() or number <= 0 or number >= 10_000:
-        raise DomainError(f"{name} must be a positive mass in kg.", code="row_number_invalid")
+    # Within the column before rounding: a quantize of 1e100000 fails, 9999.999 overflows.
+    if not number.is_finite() or number <= 0 or number > TARE_MAX:
+        raise DomainError(
+            f"{name} must be a positive mass in kg, at most {TARE_MAX}.", code="row_number_invalid"
+        )
     return number.quantize(Decimal("0.01"))
 
 
@@ -201,6 +217,16 @@ def parse_row(
     values: dict[str, Any], stations: dict[str, int], default_station: int | None
 ) -> CylinderInput:
     """One row as a CylinderInput, or a DomainError naming what is wrong with it."""
+    for name, value in values.items():
+        if isinstance(value, str) and not storable_text(value):
+            # A NUL (CSV), or an XLSX escape such as _x0000_ or _xD800_ that openpyxl reads.
+            raise DomainError(
+                f"{name} holds a NUL character or an unpaired surrogate.", code="invalid_text"
+            )
+        if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
+            raise DomainError(
+                f"{name} is longer than {MAX_CELL_CHARS} characters.", code="row_field_too_long"
+            )
     for name in REQUIRED:
         if not _text(values, name):
             raise DomainError(f"{name} is missing.", code="row_field_missing")
@@ -282,7 +308,9 @@ def import_cylinders(
             data = replace(data, model=_model_name(data.model, rules))
             check_cylinder_input(data, rules, today)
         except DomainError as error:
-            report.errors.append(RowError(number, error.code, error.message, _text(values, "code")))
+            shown = _text(values, "code")[:CODE_SHOWN]  # a hostile cell is not echoed
+            shown = shown if storable_text(shown) else None
+            report.errors.append(RowError(number, error.code, error.message, shown))
             continue
         earlier = seen_codes.get(data.code)
         serial_key = (data.manufacturer, data.serial_no)

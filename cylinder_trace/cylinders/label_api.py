@@ -27,6 +27,7 @@ from cylinder_trace.db import get_session
 from cylinder_trace.domain.errors import DomainError
 from cylinder_trace.domain.inspection import is_inspection_overdue
 from cylinder_trace.web.api import Blueprint, current_principal
+from cylinder_trace.web.bounds import InputSchema
 
 blp = Blueprint(
     "cylinder_labels",
@@ -41,7 +42,7 @@ verify_blp = Blueprint(
 MAX_SHEET_LABELS = 5_000
 
 
-class LayoutQuerySchema(ma.Schema):
+class LayoutQuerySchema(InputSchema):
     layout = ma.fields.String(
         load_default="50x30", metadata={"description": "A layout in labels/: 50x30, 70x40"}
     )

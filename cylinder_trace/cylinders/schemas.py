@@ -5,15 +5,19 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from cylinder_trace.cylinders.models import Cylinder
 from cylinder_trace.domain.lifecycle import CylinderState
 from cylinder_trace.labels.signing import CODE_PATTERN
+from cylinder_trace.web.bounds import InputSchema, numeric_range
 
 CODE = validate.Regexp(rf"^(?i:{CODE_PATTERN})$", error="6 to 32 letters, digits or '-'")
 
 
-class CylinderCreateSchema(ma.Schema):
+class CylinderCreateSchema(InputSchema):
     code = ma.fields.String(required=True, validate=CODE, metadata={"example": "CQDZ-000123"})
-    model = ma.fields.String(required=True, metadata={"example": "YSP35.5"})
+    model = ma.fields.String(
+        required=True, validate=validate.Length(min=1, max=16), metadata={"example": "YSP35.5"}
+    )
     manufacturer = ma.fields.String(required=True, validate=validate.Length(min=1, max=100))
     serial_no = ma.fields.String(required=True, validate=validate.Length(min=1, max=64))
     manufactured_on = ma.fields.Date(required=True)
@@ -21,7 +25,7 @@ class CylinderCreateSchema(ma.Schema):
         required=True,
         places=2,
         as_string=True,
-        validate=validate.Range(min=0, min_inclusive=False),
+        validate=numeric_range(Cylinder.tare_kg, min=0, min_inclusive=False),
     )
     owner_company_id = ma.fields.Integer(
         load_default=None, metadata={"description": "System admins only; others: own company"}
@@ -34,7 +38,7 @@ class CylinderCreateSchema(ma.Schema):
     scrap_date_override = ma.fields.Date(load_default=None, allow_none=True)
 
 
-class CylinderQuerySchema(ma.Schema):
+class CylinderQuerySchema(InputSchema):
     owner_company_id = ma.fields.Integer()
     filling_station_id = ma.fields.Integer()
     state = ma.fields.Enum(CylinderState, by_value=True)
@@ -79,7 +83,7 @@ class CylinderSchema(ma.Schema):
         return label_signer().sign(cylinder.code)  # type: ignore[attr-defined]
 
 
-class InspectionCreateSchema(ma.Schema):
+class InspectionCreateSchema(InputSchema):
     inspected_on = ma.fields.Date(required=True)
     passed = ma.fields.Boolean(required=True)
     inspection_body = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
@@ -99,7 +103,7 @@ class InspectionSchema(ma.Schema):
     cylinder = ma.fields.Nested(CylinderSchema)
 
 
-class ScrapSchema(ma.Schema):
+class ScrapSchema(InputSchema):
     reason = ma.fields.String(required=True, validate=validate.Length(min=2, max=300))
 
 
@@ -118,16 +122,16 @@ class ImportReportSchema(ma.Schema):
     errors = ma.fields.List(ma.fields.Nested(ImportRowErrorSchema))
 
 
-class ImportQuerySchema(ma.Schema):
+class ImportQuerySchema(InputSchema):
     filling_station_id = ma.fields.Integer(load_default=None)
     owner_company_id = ma.fields.Integer(load_default=None)
 
 
-class ImportFileSchema(ma.Schema):
+class ImportFileSchema(InputSchema):
     file = ma.fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
 
 
-class VerifyQuerySchema(ma.Schema):
+class VerifyQuerySchema(InputSchema):
     payload = ma.fields.String(required=True, validate=validate.Length(min=1, max=300))
 
 

@@ -6,9 +6,10 @@ import marshmallow as ma
 from marshmallow import validate
 
 from cylinder_trace.domain.roles import DeviceKind
+from cylinder_trace.web.bounds import InputSchema
 
 
-class DeviceCreateSchema(ma.Schema):
+class DeviceCreateSchema(InputSchema):
     organisation_id = ma.fields.Integer(required=True)
     serial_no = ma.fields.String(
         required=True,
@@ -20,12 +21,12 @@ class DeviceCreateSchema(ma.Schema):
     name = ma.fields.String(required=True, validate=validate.Length(min=1, max=100))
 
 
-class DeviceUpdateSchema(ma.Schema):
+class DeviceUpdateSchema(InputSchema):
     name = ma.fields.String(validate=validate.Length(min=1, max=100))
     active = ma.fields.Boolean()
 
 
-class DeviceQuerySchema(ma.Schema):
+class DeviceQuerySchema(InputSchema):
     organisation_id = ma.fields.Integer()
     kind = ma.fields.Enum(DeviceKind, by_value=True)
     active = ma.fields.Boolean()

@@ -48,6 +48,7 @@ class Organisations(MethodView):
     @blp.access(Role.SYSTEM_ADMIN, Role.COMPANY_ADMIN)
     @blp.arguments(OrganisationCreateSchema)
     @blp.response(201, OrganisationSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def post(self, data: dict[str, Any]) -> Any:
         """Register an organisation

@@ -6,13 +6,22 @@ import marshmallow as ma
 from marshmallow import validate
 
 from cylinder_trace.domain.roles import OrganisationKind
+from cylinder_trace.web.bounds import InputSchema
 
-DIVISION_CODE = validate.Regexp(r"^\d{6}$", error="must be a 6-digit administrative division code")
+# [0-9], not \d: Python's \d takes any script's digits, which are no division code.
+DIVISION_CODE_PATTERN = r"^[0-9]{6}$"
+DIVISION_CODE = validate.Regexp(
+    DIVISION_CODE_PATTERN, error="must be a 6-digit administrative division code"
+)
 
 
-class OrganisationCreateSchema(ma.Schema):
+class OrganisationCreateSchema(InputSchema):
     kind = ma.fields.Enum(OrganisationKind, required=True, by_value=True)
-    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = ma.fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"blank_checked_by": "the service: organisation_name_missing"},
+    )
     parent_id = ma.fields.Integer(
         load_default=None,
         allow_none=True,
@@ -31,15 +40,18 @@ class OrganisationCreateSchema(ma.Schema):
     contact_phone = ma.fields.String(load_default=None, validate=validate.Length(max=32))
 
 
-class OrganisationUpdateSchema(ma.Schema):
-    name = ma.fields.String(validate=validate.Length(min=1, max=200))
+class OrganisationUpdateSchema(InputSchema):
+    name = ma.fields.String(
+        validate=validate.Length(min=1, max=200),
+        metadata={"blank_checked_by": "the service: organisation_name_missing"},
+    )
     address = ma.fields.String(allow_none=True, validate=validate.Length(max=300))
     licence_no = ma.fields.String(allow_none=True, validate=validate.Length(max=64))
     contact_phone = ma.fields.String(allow_none=True, validate=validate.Length(max=32))
     active = ma.fields.Boolean()
 
 
-class OrganisationQuerySchema(ma.Schema):
+class OrganisationQuerySchema(InputSchema):
     kind = ma.fields.Enum(OrganisationKind, by_value=True)
     parent_id = ma.fields.Integer()
     division_code = ma.fields.String(validate=DIVISION_CODE)
@@ -55,7 +67,7 @@ class OrganisationSchema(ma.Schema):
     name = ma.fields.String()
     parent_id = ma.fields.Integer(allow_none=True)
     company_id = ma.fields.Integer(allow_none=True)
-    division_code = ma.fields.String()
+    division_code = ma.fields.String(metadata={"pattern": DIVISION_CODE_PATTERN})
     address = ma.fields.String(allow_none=True)
     licence_no = ma.fields.String(allow_none=True)
     contact_phone = ma.fields.String(allow_none=True)

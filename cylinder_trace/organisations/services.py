@@ -175,6 +175,8 @@ def update_organisation(
     """Apply changes to name, contact data or the active flag."""
     if "name" in changes and changes["name"].strip() != organisation.name:
         name = changes["name"].strip()
+        if not name:
+            raise DomainError("The name must not be empty.", code="organisation_name_missing")
         clash = session.scalar(
             select(Organisation.id).where(
                 Organisation.name == name,

@@ -24,6 +24,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from cylinder_trace.scans.schemas import REQUIRED_BY_KIND, BuyerSchema, ScanCreateSchema
+from cylinder_trace.web.bounds import Bound, DefaultLength
 
 Reader = Callable[[Any], Any]
 
@@ -58,6 +59,8 @@ def _checked(read: Reader, checks: list[Callable[[Any], bool]]) -> Reader:
 
 def _validator_check(validator: Any) -> Callable[[Any], bool]:
     """The validator as a yes/no test on the loaded value (never raising)."""
+    if isinstance(validator, Bound):  # the bounds every request field gets (web/bounds.py)
+        return validator.ok
     if isinstance(validator, validate.Length):
         if validator.equal is not None:
             equal = validator.equal
@@ -150,9 +153,12 @@ def _enum(field: ma.fields.Enum) -> Reader:
 
 
 def _dict(field: ma.fields.Dict) -> Reader:
-    read_key, read_value = _reader(field.key_field), _reader(field.value_field)
-    if read_key is _text and read_value is _boolean:  # checklists: the common case, inline
-        return _text_to_boolean
+    keys, values = field.key_field, field.value_field
+    if _plain_text(keys) and type(values) is ma.fields.Boolean and not values.validators:
+        # Checklists, the common case: inline, the keys' one bound (a length) included.
+        longest = min(validator.max for validator in keys.validators)
+        return lambda value: _text_to_boolean(value, longest)
+    read_key, read_value = _reader(keys), _reader(values)
 
     def read(value: Any) -> dict[Any, Any]:
         if type(value) is not dict:
@@ -162,11 +168,23 @@ def _dict(field: ma.fields.Dict) -> Reader:
     return read
 
 
-def _text_to_boolean(value: Any) -> dict[str, bool]:
+def _plain_text(field: Any) -> bool:
+    """A text field whose only checks are maximum lengths."""
+    return (
+        type(field) is ma.fields.String
+        and all(
+            type(v) in (validate.Length, DefaultLength) and v.min is None and v.equal is None
+            for v in field.validators
+        )
+        and any(v.max is not None for v in field.validators)
+    )
+
+
+def _text_to_boolean(value: Any, longest: int) -> dict[str, bool]:
     if type(value) is not dict:
         raise _Unsure
     for key, item in value.items():
-        if type(key) is not str or type(item) is not bool:
+        if type(key) is not str or type(item) is not bool or len(key) > longest:
             raise _Unsure
     return dict(value)
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import marshmallow as ma
 from marshmallow import validate
 
 from cylinder_trace.domain.lifecycle import ScanKind
 from cylinder_trace.scans.models import ScanResult
+from cylinder_trace.web.bounds import InputSchema
 
 MAX_BATCH = 1000
 # What each kind needs besides the common fields; the service checks what the values mean.
@@ -23,7 +24,7 @@ REQUIRED_BY_KIND = {
 }
 
 
-class BuyerSchema(ma.Schema):
+class BuyerSchema(InputSchema):
     customer_id = ma.fields.Integer()
     card = ma.fields.String(validate=validate.Length(max=300), metadata={"description": "Card QR"})
     id_number = ma.fields.String(
@@ -38,7 +39,13 @@ class BuyerSchema(ma.Schema):
             )
 
 
-class ScanCreateSchema(ma.Schema):
+class ScanCreateSchema(InputSchema):
+    class Meta:
+        # For the OpenAPI document (web/spec.py): the first rule of _shape below.
+        openapi: ClassVar[dict[str, Any]] = {
+            "oneOf": [{"required": ["code"]}, {"required": ["qr"]}]
+        }
+
     event_id = ma.fields.UUID(required=True, metadata={"description": "Made by the scanner"})
     kind = ma.fields.Enum(ScanKind, by_value=True, required=True)
     code = ma.fields.String(validate=validate.Length(min=1, max=64))
@@ -84,12 +91,15 @@ class ScanCreateSchema(ma.Schema):
             raise ma.ValidationError({name: [f"Required for a {kind} scan."] for name in missing})
 
 
-class ScanBatchSchema(ma.Schema):
+class ScanBatchSchema(InputSchema):
     scans = ma.fields.List(
         ma.fields.Dict(),
         required=True,
         validate=validate.Length(min=1),
-        metadata={"description": f"Up to {MAX_BATCH} scans, each as for POST /scans"},
+        metadata={
+            "description": f"Up to {MAX_BATCH} scans, each as for POST /scans",
+            "max_items_checked_by": "the view: batch_too_large",
+        },
     )
 
 
@@ -163,7 +173,13 @@ class BatchResultSchema(ma.Schema):
     counts = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
 
 
-class FillCheckSchema(ma.Schema):
+class FillCheckSchema(InputSchema):
+    class Meta:
+        # For the OpenAPI document (web/spec.py): what _one below checks.
+        openapi: ClassVar[dict[str, Any]] = {
+            "oneOf": [{"required": ["code"]}, {"required": ["qr"]}]
+        }
+
     code = ma.fields.String(validate=validate.Length(min=1, max=64))
     qr = ma.fields.String(validate=validate.Length(min=1, max=300))
     site_id = ma.fields.Integer()

@@ -32,6 +32,7 @@ from cylinder_trace.scans.models import Scan, ScanResult, ScanVerdictChange
 from cylinder_trace.scans.rejudge import replay_stored
 from cylinder_trace.scans.schemas import ScanSchema
 from cylinder_trace.web.api import Blueprint, current_principal, paginate_query
+from cylinder_trace.web.bounds import InputSchema
 
 blp = Blueprint(
     "trace", __name__, url_prefix="", description="Timelines, whereabouts, station days, review."
@@ -72,7 +73,7 @@ def visible_scans(principal: Principal) -> Select[tuple[Scan]]:
     return statement.where(Scan.id.is_(None))
 
 
-class EventQuerySchema(ma.Schema):
+class EventQuerySchema(InputSchema):
     include_rejected = ma.fields.Boolean(load_default=True)
 
 
@@ -93,7 +94,7 @@ class CylinderEvents(MethodView):
         return paginate_query(session, statement, pagination_parameters)
 
 
-class WhereaboutsQuerySchema(ma.Schema):
+class WhereaboutsQuerySchema(InputSchema):
     at = ma.fields.AwareDateTime(metadata={"description": "Default: now"})
 
 
@@ -169,7 +170,7 @@ class CylinderWhereabouts(MethodView):
         return whereabouts_at(session, cylinder, query["at"])
 
 
-class ScanQuerySchema(ma.Schema):
+class ScanQuerySchema(InputSchema):
     company_id = ma.fields.Integer(metadata={"description": "Scans of this company's cylinders"})
     site_id = ma.fields.Integer()
     kind = ma.fields.Enum(ScanKind, by_value=True)
@@ -247,7 +248,7 @@ class VerdictChangeSchema(ma.Schema):
     )
 
 
-@blp.route("/scans/<int:scan_id>/verdict-changes")
+@blp.route("/scans/<bigint:scan_id>/verdict-changes")
 class ScanVerdictChanges(MethodView):
     @blp.access(*READERS)
     @blp.response(200, VerdictChangeSchema(many=True))

@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from cylinder_trace.domain.roles import Role
+from cylinder_trace.web.bounds import InputSchema
 
 USERNAME = validate.Regexp(
     r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$",
@@ -13,7 +14,7 @@ USERNAME = validate.Regexp(
 )
 
 
-class UserCreateSchema(ma.Schema):
+class UserCreateSchema(InputSchema):
     organisation_id = ma.fields.Integer(required=True)
     username = ma.fields.String(required=True, validate=USERNAME)
     full_name = ma.fields.String(required=True, validate=validate.Length(min=1, max=100))
@@ -21,14 +22,14 @@ class UserCreateSchema(ma.Schema):
     phone = ma.fields.String(load_default=None, validate=validate.Length(max=32))
 
 
-class UserUpdateSchema(ma.Schema):
+class UserUpdateSchema(InputSchema):
     full_name = ma.fields.String(validate=validate.Length(min=1, max=100))
     phone = ma.fields.String(allow_none=True, validate=validate.Length(max=32))
     role = ma.fields.Enum(Role, by_value=True)
     active = ma.fields.Boolean()
 
 
-class UserQuerySchema(ma.Schema):
+class UserQuerySchema(InputSchema):
     organisation_id = ma.fields.Integer()
     role = ma.fields.Enum(Role, by_value=True)
     active = ma.fields.Boolean()

@@ -16,7 +16,7 @@ from typing import Any
 import marshmallow as ma
 from flask import Flask, Response, jsonify
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from cylinder_trace.db import Base, describe_database_error
 from cylinder_trace.domain.errors import DomainError
@@ -89,10 +89,15 @@ def _http_error(error: HTTPException) -> Response:
         message = "The request has invalid fields; see details.fields."
     elif "message" in data:
         message = data["message"]
-    code = STATUS_CODES.get(status, HTTPStatus(status).phrase.lower().replace(" ", "_"))
-    response = error_response(status, code, message, details)
+    code = data.get("code") or STATUS_CODES.get(
+        status, HTTPStatus(status).phrase.lower().replace(" ", "_")
+    )
+    response = error_response(status, code, message, data.get("details") or details)
     for name, value in (data.get("headers") or {}).items():
         response.headers[name] = value
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        # RFC 9110: a 405 names the methods the resource has.
+        response.headers["Allow"] = ", ".join(sorted(error.valid_methods))
     return response
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 import pytest
 
 from cylinder_trace.catering import api
+from cylinder_trace.web import bounds
 
 
 @pytest.fixture
@@ -17,5 +18,7 @@ def now(monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime], None]:
     def set_now(instant: datetime) -> None:
         assert instant.tzinfo is not None
         monkeypatch.setattr(api, "clock", lambda: instant)
+        # The window of plausible instants (web/bounds.py) counts from the same present.
+        monkeypatch.setattr(bounds, "clock", instant.timestamp)
 
     return set_now

@@ -152,3 +152,19 @@ def test_the_export_shows_china_time_and_chinese_status(
     assert rows["重庆小面"]["status_zh"] == "逾期未检查"
     assert rows["豆花饭"]["status_zh"] == "从未检查"
     assert rows["老王火锅"]["status_zh"] == "本周期已检查"
+
+
+def test_a_refused_filter_leaves_no_workbook_half_written(
+    client: FlaskClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # openpyxl's writer left open on its temporary file shows as an unraisable exception
+    # when collected.
+    import gc
+    import sys
+
+    left: list[Any] = []
+    monkeypatch.setattr(sys, "unraisablehook", left.append)
+    response = client.get(f"{URL}/export.xlsx?district=99", headers=world.auth("a_admin"))
+    assert response.status_code == 422
+    gc.collect()
+    assert not left, [str(item.exc_value) for item in left]

@@ -67,7 +67,7 @@ def test_failed_inspection_scraps_and_revokes(
 
 @pytest.mark.parametrize(
     ("inspected_on", "code"),
-    [("2999-01-01", "inspection_date_invalid"), ("2020-01-01", "inspection_date_invalid")],
+    [("2099-01-01", "inspection_date_invalid"), ("2020-01-01", "inspection_date_invalid")],
 )
 def test_impossible_inspection_dates_are_refused(
     client: FlaskClient,

@@ -20,9 +20,11 @@ NOW = cst(2026, 11, 26, 15, 0)  # a Thursday, China time
 @pytest.fixture
 def now(monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime], None]:
     from cylinder_trace.catering import api
+    from cylinder_trace.web import bounds
 
     def set_now(instant: datetime) -> None:
         monkeypatch.setattr(api, "clock", lambda: instant)
+        monkeypatch.setattr(bounds, "clock", instant.timestamp)
 
     return set_now
 

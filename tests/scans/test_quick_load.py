@@ -61,6 +61,10 @@ CHANGES: list[dict[str, Any]] = [
     {"buyer": {"id_number": "1" * 33}},
     {"inspection_result": "maybe"}, {"reason": "x"}, {"note": "x" * 301},
     {"colour": "red"}, {"kind": "deliver"}, {"kind": "inspect"}, {"kind": "scrap"},
+    # The bounds every request field gets (web/bounds.py).
+    {"occurred_at": "1970-01-01T00:00:00Z"}, {"occurred_at": "9999-12-31T23:59:59-12:00"},
+    {"site_id": 2**31}, {"site_id": 1.5}, {"staff": ["张三"] * 101}, {"code": "   "},
+    {"pre_fill_check": {f"item{n}": True for n in range(101)}},
 ]  # fmt: skip
 
 
