@@ -7,6 +7,7 @@ histories of the cylinders a late upload re-judges (one statement for all of the
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Iterable
 from datetime import date, datetime
@@ -26,25 +27,15 @@ from cylinder_trace.domain.history import (
     Place,
     Projection,
 )
-from cylinder_trace.domain.lifecycle import Outcome, ScanKind
+from cylinder_trace.domain.lifecycle import CylinderSnapshot, Outcome, ScanKind
 from cylinder_trace.domain.rules import ChecklistItem, RuleSettings
 from cylinder_trace.organisations.models import Organisation
 from cylinder_trace.scans.models import Scan, ScanResult
 
-# The projection's columns on the cylinder row, in Projection's field order after snapshot.
-PROJECTED = (
-    "last_inspected_on",
-    "inspection_due_override",
-    "next_inspection_due",
-    "scrap_date",
-    "location_id",
-    "holder_customer_id",
-    "held_since",
-    "last_scan_at",
-    "scrapped_at",
-    "scrap_reason",
-)
-SNAPSHOT_COLUMNS = ("state", "stopped", "lost", "overfilled", "underfilled")
+# The cylinder row's columns a scan changes: the snapshot's, then the rest of the projection
+# (the row's columns bear the fields' names).
+SNAPSHOT_COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(CylinderSnapshot))
+PROJECTED: tuple[str, ...] = Projection._fields[1:]
 
 
 def identity_of(

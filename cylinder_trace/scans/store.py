@@ -25,26 +25,11 @@ from cylinder_trace.cylinders.models import Cylinder, CylinderStateView
 from cylinder_trace.domain.errors import Conflict
 from cylinder_trace.domain.lifecycle import CylinderState
 from cylinder_trace.scans.chain import HASHED_FIELDS, ChainHead
+from cylinder_trace.scans.judging import PROJECTED, SNAPSHOT_COLUMNS
 from cylinder_trace.scans.models import Scan, ScanChain, ScanResult, ScanVerdictChange
 
-# What a scan may change on the cylinder (see side_effects), and what it only reads.
-CHANGEABLE = (
-    "state",
-    "stopped",
-    "lost",
-    "overfilled",
-    "underfilled",
-    "scrapped_at",
-    "scrap_reason",
-    "last_inspected_on",
-    "inspection_due_override",
-    "next_inspection_due",
-    "scrap_date",
-    "location_id",
-    "holder_customer_id",
-    "held_since",
-    "last_scan_at",
-)
+# What a scan may change on the cylinder (its projection, see judging), and what it only reads.
+CHANGEABLE = SNAPSHOT_COLUMNS + PROJECTED
 READ_ONLY = (
     "id",
     "code",
