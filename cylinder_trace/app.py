@@ -116,13 +116,14 @@ def _blueprints() -> list[Any]:
     from cylinder_trace.catering.api import blp as catering
     from cylinder_trace.customers.api import blp as customers
     from cylinder_trace.cylinders.api import blp as cylinders
+    from cylinder_trace.cylinders.history_api import blp as cylinder_history
     from cylinder_trace.cylinders.label_api import blp as cylinder_labels
     from cylinder_trace.cylinders.label_api import verify_blp as labels
     from cylinder_trace.devices.api import blp as devices
     from cylinder_trace.health.api import blp as health
     from cylinder_trace.organisations.api import blp as organisations
     from cylinder_trace.scans.api import blp as scans
-    from cylinder_trace.scans.trace import blp as trace
+    from cylinder_trace.scans.search_api import blp as scan_search
     from cylinder_trace.users.api import blp as users
 
     return [
@@ -132,12 +133,13 @@ def _blueprints() -> list[Any]:
         users,
         devices,
         cylinders,
+        cylinder_history,
         cylinder_labels,
         labels,
         customers,
         catering,
         scans,
-        trace,
+        scan_search,
     ]
 
 

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from cylinder_trace.devices.models import Device
-from cylinder_trace.domain.jurisdiction import covers
 from cylinder_trace.domain.roles import AUTHORITY_KINDS, COMPANY_SITE_KINDS, OrganisationKind, Role
 from cylinder_trace.organisations.models import Organisation
 from cylinder_trace.users.models import User
@@ -131,30 +130,6 @@ class Principal:
     @property
     def is_system_admin(self) -> bool:
         return self.role == Role.SYSTEM_ADMIN
-
-    def can_see_organisation(self, organisation: Organisation) -> bool:
-        """Read scope: own company tree, own jurisdiction, or everything for system admins."""
-        if self.is_system_admin or organisation.id == self.organisation_id:
-            return True
-        if self.company_id is not None:
-            return organisation.company_id == self.company_id
-        if self.jurisdiction is not None:
-            return organisation.kind in (
-                OrganisationKind.GAS_COMPANY,
-                OrganisationKind.FILLING_STATION,
-                OrganisationKind.SUPPLY_POINT,
-            ) and covers(self.jurisdiction, organisation.division_code)
-        return False
-
-    def can_manage_organisation(self, organisation: Organisation) -> bool:
-        """Write scope: system admins anything; company admins their own company tree."""
-        if self.is_system_admin:
-            return True
-        return (
-            self.role == Role.COMPANY_ADMIN
-            and self.company_id is not None
-            and organisation.company_id == self.company_id
-        )
 
     def __repr__(self) -> str:
         return f"<Principal token={self.token_id} {self._holder}>"

@@ -8,9 +8,10 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, or_, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
+from cylinder_trace.access import may_manage_organisation, token_condition
 from cylinder_trace.auth.models import ApiToken, token_is_usable
 from cylinder_trace.auth.principal import Holder, Principal
 from cylinder_trace.bulk import fetch
@@ -168,26 +169,8 @@ def authenticate(session: Session, secret: str | None) -> Principal:
 
 
 def visible_tokens(principal: Principal) -> Select[tuple[ApiToken]]:
-    """Tokens a caller may list: those of users and devices it manages, and its own."""
-    statement = select(ApiToken).order_by(ApiToken.id)
-    if principal.is_system_admin:
-        return statement
-    own = ApiToken.user_id == (principal.user_id if principal.user_id is not None else -1)
-    if principal.role == Role.COMPANY_ADMIN and principal.company_id is not None:
-        company = principal.company_id
-        managed_orgs = select(Organisation.id).where(
-            or_(Organisation.id == company, Organisation.parent_id == company)
-        )
-        return statement.where(
-            or_(
-                own,
-                ApiToken.user_id.in_(select(User.id).where(User.organisation_id.in_(managed_orgs))),
-                ApiToken.device_id.in_(
-                    select(Device.id).where(Device.organisation_id.in_(managed_orgs))
-                ),
-            )
-        )
-    return statement.where(own)
+    """Tokens a caller may list (``access.token_condition``), in issue order."""
+    return select(ApiToken).where(token_condition(principal)).order_by(ApiToken.id)
 
 
 def _holder_organisation(token: ApiToken) -> Organisation:
@@ -202,7 +185,7 @@ def get_revocable_token(session: Session, principal: Principal, token_id: int) -
         own = principal.user_id is not None and token.user_id == principal.user_id
         if own or (
             principal.role in (Role.SYSTEM_ADMIN, Role.COMPANY_ADMIN)
-            and principal.can_manage_organisation(_holder_organisation(token))
+            and may_manage_organisation(principal, _holder_organisation(token))
         ):
             return token
     raise NotFound(f"No token {token_id}.", code="token_not_found")
@@ -215,13 +198,13 @@ def issue_token_as(
     user = device = None
     if data.get("user_id") is not None:
         user = session.get(User, data["user_id"])
-        if user is None or not principal.can_manage_organisation(user.organisation):
+        if user is None or not may_manage_organisation(principal, user.organisation):
             raise NotFound(f"No user {data['user_id']}.", code="user_not_found")
         if not principal.is_system_admin and user.role not in COMPANY_ROLES:
             raise NotFound(f"No user {data['user_id']}.", code="user_not_found")
     if data.get("device_id") is not None:
         device = session.get(Device, data["device_id"])
-        if device is None or not principal.can_manage_organisation(device.organisation):
+        if device is None or not may_manage_organisation(principal, device.organisation):
             raise NotFound(f"No device {data['device_id']}.", code="device_not_found")
     return issue_token(
         session,

@@ -17,7 +17,6 @@ from cylinder_trace.customers.models import Customer
 from cylinder_trace.db import Base, EnumText, enum_check, utcnow
 from cylinder_trace.devices.models import Device
 from cylinder_trace.users.models import User
-from cylinder_trace.web.errors import register_constraint_error
 
 
 class VisitOutcome(StrEnum):
@@ -209,15 +208,3 @@ class CateringHazard(Base):
     def __repr__(self) -> str:
         state = "open" if self.is_open else "closed"
         return f"<CateringHazard {self.id} customer={self.customer_id} {self.item_code} {state}>"
-
-
-register_constraint_error(
-    "uq_catering_hazards_open_item",
-    "hazard_already_open",
-    "This item already has an open hazard for the catering user; try again.",
-)
-register_constraint_error(
-    "uq_catering_check_files_check_id_kind_position",
-    "check_file_position_taken",
-    "Two files of a check have the same place.",
-)

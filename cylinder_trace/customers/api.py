@@ -25,8 +25,10 @@ from cylinder_trace.customers.schemas import (
     RevealResultSchema,
     RevealSchema,
 )
+from cylinder_trace.cylinders.schemas import CylinderSchema
 from cylinder_trace.db import get_session
 from cylinder_trace.domain.roles import Role
+from cylinder_trace.scans.reading import customer_holdings
 from cylinder_trace.web.api import Blueprint, current_principal, paginate_query
 
 blp = Blueprint(
@@ -205,3 +207,12 @@ class CustomerCard(MethodView):
         """
         customer = services.get_visible_customer(get_session(), current_principal(), customer_id)
         return Response(card_png(card_payload(customer)), mimetype="image/png", headers=NO_STORE)
+
+
+@blp.route("/<int:customer_id>/holdings")
+class CustomerHoldings(MethodView):
+    @blp.access(*READERS)
+    @blp.response(200, CylinderSchema(many=True))
+    def get(self, customer_id: int) -> Any:
+        """The cylinders a customer holds now, and since when (held_since)"""
+        return customer_holdings(get_session(), current_principal(), customer_id)

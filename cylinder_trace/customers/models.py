@@ -21,7 +21,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from cylinder_trace.db import Base, EnumText, digits_check, enum_check, utcnow
 from cylinder_trace.organisations.models import Organisation
 from cylinder_trace.users.models import User
-from cylinder_trace.web.errors import register_constraint_error
 
 
 class CustomerKind(StrEnum):
@@ -243,18 +242,3 @@ class IdNumberReveal(Base):
 
     def __repr__(self) -> str:
         return f"<IdNumberReveal {self.id} customer={self.customer_id} user={self.user_id}>"
-
-
-register_constraint_error(
-    "uq_customers_company_person_id_number",
-    "customer_already_registered",
-    "This person is already a customer of the company.",
-)
-register_constraint_error(
-    "uq_customers_company_id_credit_code",
-    "customer_already_registered",
-    "This business is already a customer of the company.",
-)
-register_constraint_error(
-    "uq_customers_card_code", "customer_card_code_taken", "Card code clash; try again."
-)

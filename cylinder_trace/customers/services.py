@@ -10,9 +10,10 @@ import dataclasses
 import logging
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, lazyload, load_only
 
+from cylinder_trace.access import customer_condition, in_jurisdiction, may_read_customer
 from cylinder_trace.auth.principal import Principal
 from cylinder_trace.customers.cards import new_card_code
 from cylinder_trace.customers.crypto import FORMAT_VERSION, DecryptionFailed, PiiVault
@@ -28,7 +29,6 @@ from cylinder_trace.customers.validation import (
 from cylinder_trace.db import utcnow
 from cylinder_trace.domain.errors import Conflict, DomainError, Forbidden, NotFound
 from cylinder_trace.domain.identity import mask_id_number
-from cylinder_trace.domain.jurisdiction import division_prefix
 from cylinder_trace.domain.roles import COMPANY_ROLES, OrganisationKind, Role
 from cylinder_trace.organisations.models import Organisation
 from cylinder_trace.users.models import User
@@ -136,29 +136,14 @@ def register_customer_as(
 
 
 def visible_customers(principal: Principal) -> Select[tuple[Customer]]:
-    """A select of the customers this caller may read.
-
-    Company staff: their company's. Bureaus and regulators: those of the gas companies in
-    their jurisdiction. System admins: all.
-    """
-    statement = select(Customer)
-    if principal.is_system_admin:
-        return statement
-    if principal.company_id is not None:
-        return statement.where(Customer.company_id == principal.company_id)
-    if principal.jurisdiction is not None:
-        companies = select(Organisation.id).where(
-            Organisation.kind == OrganisationKind.GAS_COMPANY,
-            Organisation.division_code.startswith(division_prefix(principal.jurisdiction)),
-        )
-        return statement.where(Customer.company_id.in_(companies))
-    return statement.where(false())
+    """A select of the customers this caller may read (``access.customer_condition``)."""
+    return select(Customer).where(customer_condition(principal))
 
 
 def get_visible_customer(session: Session, principal: Principal, customer_id: int) -> Customer:
     """One customer the caller may read; NotFound otherwise, so existence does not leak."""
     customer = session.get(Customer, customer_id)
-    if customer is None or not principal.can_see_organisation(customer.company):
+    if customer is None or not may_read_customer(principal, customer):
         raise NotFound(f"No customer {customer_id}.", code="customer_not_found")
     return customer
 
@@ -194,10 +179,10 @@ def filter_customers(
         statement = statement.where(Customer.company_id == filters["company_id"])
     if "district" in filters:
         try:
-            prefix = division_prefix(filters["district"])
+            district = in_jurisdiction(Customer.division_code, filters["district"])
         except DomainError:
             raise CustomerInvalid([problem("district", "division_code_invalid")]) from None
-        statement = statement.where(Customer.division_code.startswith(prefix))
+        statement = statement.where(district)
     if "q" in filters:
         statement = statement.where(Customer.name.contains(filters["q"], autoescape=True))
     if filters.get("credit_code"):

@@ -21,7 +21,6 @@ from cylinder_trace.db import Base, EnumText, enum_check, utcnow
 from cylinder_trace.domain.lifecycle import CylinderSnapshot, CylinderState
 from cylinder_trace.organisations.models import Organisation
 from cylinder_trace.users.models import User
-from cylinder_trace.web.errors import register_constraint_error
 
 CODE_MAX = 32
 
@@ -147,13 +146,3 @@ class CylinderInspection(Base):
 
     cylinder: Mapped[Cylinder] = relationship()
     recorded_by: Mapped[User | None] = relationship()
-
-
-register_constraint_error(
-    "uq_cylinders_code", "cylinder_code_taken", "That cylinder code is already registered."
-)
-register_constraint_error(
-    "uq_cylinders_manufacturer_serial_no",
-    "cylinder_serial_taken",
-    "A cylinder with that manufacturer and serial number is already registered.",
-)

@@ -10,12 +10,12 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from cylinder_trace.access import cylinder_condition
 from cylinder_trace.auth.principal import Principal
 from cylinder_trace.cylinders.models import Cylinder, CylinderInspection
 from cylinder_trace.db import utcnow
 from cylinder_trace.domain import inspection
 from cylinder_trace.domain.errors import Conflict, DomainError, Forbidden, NotFound
-from cylinder_trace.domain.jurisdiction import division_prefix
 from cylinder_trace.domain.lifecycle import CylinderState
 from cylinder_trace.domain.roles import OrganisationKind, Role
 from cylinder_trace.domain.rules import RuleSettings
@@ -253,20 +253,8 @@ def registration_data(data: CylinderInput) -> dict[str, Any]:
 
 
 def visible_cylinders(principal: Principal) -> Select[tuple[Cylinder]]:
-    """Cylinders a caller may read: its company's, its jurisdiction's, or all (system admin)."""
-    statement = select(Cylinder)
-    if principal.is_system_admin:
-        return statement
-    if principal.company_id is not None:
-        return statement.where(Cylinder.owner_company_id == principal.company_id)
-    if principal.jurisdiction is not None:
-        prefix = division_prefix(principal.jurisdiction)
-        owners = select(Organisation.id).where(
-            Organisation.kind == OrganisationKind.GAS_COMPANY,
-            Organisation.division_code.startswith(prefix),
-        )
-        return statement.where(Cylinder.owner_company_id.in_(owners))
-    return statement.where(Cylinder.id.is_(None))
+    """Cylinders a caller may read (``access.cylinder_condition``)."""
+    return select(Cylinder).where(cylinder_condition(principal))
 
 
 def filter_cylinders(

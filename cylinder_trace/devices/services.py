@@ -4,20 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from cylinder_trace.access import device_condition, may_manage_organisation
 from cylinder_trace.auth.principal import Principal
 from cylinder_trace.devices.models import Device
 from cylinder_trace.domain.errors import Conflict, DomainError, Forbidden, NotFound
 from cylinder_trace.domain.roles import DEVICE_ORGANISATION_KINDS, DeviceKind
 from cylinder_trace.organisations.models import Organisation
 from cylinder_trace.organisations.services import get_visible_organisation
-from cylinder_trace.web.errors import register_constraint_error
-
-register_constraint_error(
-    "uq_devices_serial_no", "device_serial_taken", "A device with that serial is registered."
-)
 
 
 def register_device(
@@ -50,12 +46,8 @@ def register_device(
 
 
 def visible_devices(principal: Principal) -> Select[tuple[Device]]:
-    """Devices a caller may list: its company's, or all for system admins."""
-    statement = select(Device).join(Device.organisation)
-    if principal.is_system_admin:
-        return statement
-    company = principal.company_id if principal.company_id is not None else -1
-    return statement.where(or_(Organisation.id == company, Organisation.parent_id == company))
+    """Devices a caller may list (``access.device_condition``)."""
+    return select(Device).join(Device.organisation).where(device_condition(principal))
 
 
 def filter_devices(
@@ -70,7 +62,7 @@ def filter_devices(
 def get_managed_device(session: Session, principal: Principal, device_id: int) -> Device:
     """A device the caller may change; NotFound for anyone outside its company."""
     device = session.get(Device, device_id)
-    if device is None or not principal.can_manage_organisation(device.organisation):
+    if device is None or not may_manage_organisation(principal, device.organisation):
         raise NotFound(f"No device {device_id}.", code="device_not_found")
     return device
 
@@ -79,7 +71,7 @@ def register_device_as(session: Session, principal: Principal, data: dict[str, A
     """Register a device on behalf of a caller, within what it manages."""
     data = dict(data)
     organisation = get_visible_organisation(session, principal, data.pop("organisation_id"))
-    if not principal.can_manage_organisation(organisation):
+    if not may_manage_organisation(principal, organisation):
         raise Forbidden("You may not register devices for that organisation.")
     return register_device(session, organisation=organisation, **data)
 

@@ -82,11 +82,9 @@ def division_level(code: str) -> DivisionLevel:
 
 
 def division_prefix(jurisdiction: str) -> str:
-    """The prefix every code under a jurisdiction starts with, for LIKE/startswith queries.
+    """The digits every code under a jurisdiction starts with.
 
-    ``500000`` gives ``"50"``, ``500100`` gives ``"5001"``, ``500111`` gives itself. The
-    prefix has only digits, so it needs no LIKE escaping. It matches only the codes
-    covers() accepts as long as stored codes are validated on write.
+    ``500000`` gives ``"50"``, ``500100`` gives ``"5001"``, ``500111`` gives itself.
     """
     value = validate_division_code(jurisdiction)
     level = division_level(value)
@@ -97,6 +95,18 @@ def division_prefix(jurisdiction: str) -> str:
     return value
 
 
+def division_range(jurisdiction: str) -> tuple[str, str]:
+    """The first and last code under a jurisdiction: the one definition of "covers".
+
+    Codes are 6 ASCII digits (validated on write), so those under a prefix are exactly the
+    strings between the prefix padded with 0s and with 9s. The database form
+    (``cylinder_trace.access.in_jurisdiction``) and ``covers`` both use this range; the
+    range, unlike LIKE 'prefix%', is served by a plain b-tree index on PostgreSQL.
+    """
+    prefix = division_prefix(jurisdiction)
+    return prefix.ljust(6, "0"), prefix.ljust(6, "9")
+
+
 def covers(jurisdiction: str, code: str) -> bool:
     """Whether an authority over ``jurisdiction`` oversees the division ``code``.
 
@@ -104,5 +114,5 @@ def covers(jurisdiction: str, code: str) -> bool:
     raises DivisionCodeError (it is configuration that must be fixed); an invalid
     ``code`` is covered by nothing, so a malformed record never widens anyone's reach.
     """
-    prefix = division_prefix(jurisdiction)
-    return is_division_code(code) and code.strip().startswith(prefix)
+    low, high = division_range(jurisdiction)
+    return is_division_code(code) and low <= code.strip() <= high

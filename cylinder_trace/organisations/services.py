@@ -4,63 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, and_, false, or_, select
+from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import Session
 
+from cylinder_trace.access import (
+    may_manage_organisation,
+    may_read_organisation,
+    organisation_condition,
+)
 from cylinder_trace.auth.principal import Principal
 from cylinder_trace.domain.errors import Conflict, DomainError, Forbidden, NotFound
-from cylinder_trace.domain.jurisdiction import division_prefix, validate_division_code
+from cylinder_trace.domain.jurisdiction import validate_division_code
 from cylinder_trace.domain.roles import COMPANY_SITE_KINDS, OrganisationKind
 from cylinder_trace.organisations.models import Organisation
-from cylinder_trace.web.errors import register_constraint_error
-
-register_constraint_error(
-    "uq_organisations_parent_id_name",
-    "organisation_name_taken",
-    "The company already has a site of that name.",
-)
-register_constraint_error(
-    "uq_organisations_top_level_kind_name",
-    "organisation_name_taken",
-    "An organisation of that kind and name already exists.",
-)
-
-COMPANY_SIDE_KINDS = (
-    OrganisationKind.GAS_COMPANY,
-    OrganisationKind.FILLING_STATION,
-    OrganisationKind.SUPPLY_POINT,
-)
 
 
 def visible_organisations(principal: Principal) -> Select[tuple[Organisation]]:
-    """A select of the organisations this caller may read."""
-    statement = select(Organisation)
-    if principal.is_system_admin:
-        return statement
-    own = Organisation.id == principal.organisation_id
-    if principal.company_id is not None:
-        company = principal.company_id
-        return statement.where(
-            or_(own, Organisation.id == company, Organisation.parent_id == company)
-        )
-    if principal.jurisdiction is not None:
-        prefix = division_prefix(principal.jurisdiction)
-        return statement.where(
-            or_(
-                own,
-                and_(
-                    Organisation.kind.in_(COMPANY_SIDE_KINDS),
-                    Organisation.division_code.startswith(prefix, autoescape=True),
-                ),
-            )
-        )
-    return statement.where(own if principal.user_id is not None else false())
+    """A select of the organisations this caller may read (``access.organisation_condition``)."""
+    return select(Organisation).where(organisation_condition(principal))
 
 
 def get_visible_organisation(session: Session, principal: Principal, org_id: int) -> Organisation:
     """One organisation the caller may read; NotFound otherwise, so existence does not leak."""
     organisation = session.get(Organisation, org_id)
-    if organisation is None or not principal.can_see_organisation(organisation):
+    if organisation is None or not may_read_organisation(principal, organisation):
         raise NotFound(f"No organisation {org_id}.", code="organisation_not_found")
     return organisation
 
@@ -68,7 +35,7 @@ def get_visible_organisation(session: Session, principal: Principal, org_id: int
 def get_managed_organisation(session: Session, principal: Principal, org_id: int) -> Organisation:
     """One organisation the caller may change: 404 if it cannot see it, 403 if read-only."""
     organisation = get_visible_organisation(session, principal, org_id)
-    if not principal.can_manage_organisation(organisation):
+    if not may_manage_organisation(principal, organisation):
         raise Forbidden("You may read this organisation but not change it.")
     return organisation
 
@@ -164,7 +131,7 @@ def create_organisation_as(
                 "Company admins may add filling stations and supply points to their company only.",
                 code="forbidden",
             )
-        if not principal.can_manage_organisation(parent):
+        if not may_manage_organisation(principal, parent):
             raise Forbidden("You may not add sites to that company.")
     return create_organisation(session, parent=parent, **data)
 

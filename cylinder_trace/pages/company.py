@@ -29,7 +29,7 @@ from cylinder_trace.organisations.models import Organisation
 from cylinder_trace.pages.auth import COMPANY_ROLES, page_principal, require_roles
 from cylinder_trace.pages.web import bp, paginate, settings
 from cylinder_trace.scans.models import Scan, ScanResult
-from cylinder_trace.scans.trace import visible_scans
+from cylinder_trace.scans.reading import visible_scans
 
 PAGE_SIZE = 50
 QUERY_MAX = 64

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from cylinder_trace.access import may_manage_organisation, user_condition
 from cylinder_trace.auth.page_sessions import end_user_sessions
 from cylinder_trace.auth.principal import Principal
 from cylinder_trace.domain.errors import Conflict, DomainError, Forbidden, NotFound
@@ -20,9 +21,6 @@ from cylinder_trace.domain.roles import (
 from cylinder_trace.organisations.models import Organisation
 from cylinder_trace.organisations.services import get_visible_organisation
 from cylinder_trace.users.models import User
-from cylinder_trace.web.errors import register_constraint_error
-
-register_constraint_error("uq_users_username", "username_taken", "That username is taken.")
 
 
 def _check_role_fits(role: Role, organisation: Organisation) -> None:
@@ -66,14 +64,8 @@ def create_user(
 
 
 def visible_users(principal: Principal) -> Select[tuple[User]]:
-    """Users a caller may list: all for system admins, the company's for company admins."""
-    statement = select(User).join(User.organisation)
-    if principal.is_system_admin:
-        return statement
-    if principal.role == Role.COMPANY_ADMIN and principal.company_id is not None:
-        company = principal.company_id
-        return statement.where(or_(Organisation.id == company, Organisation.parent_id == company))
-    return statement.where(User.id == (principal.user_id if principal.user_id is not None else -1))
+    """Users a caller may list (``access.user_condition``)."""
+    return select(User).join(User.organisation).where(user_condition(principal))
 
 
 def filter_users(statement: Select[tuple[User]], filters: dict[str, Any]) -> Select[tuple[User]]:
@@ -86,7 +78,7 @@ def filter_users(statement: Select[tuple[User]], filters: dict[str, Any]) -> Sel
 def get_managed_user(session: Session, principal: Principal, user_id: int) -> User:
     """A user the caller may read and change; NotFound for anyone outside its reach."""
     user = session.get(User, user_id)
-    if user is None or not principal.can_manage_organisation(user.organisation):
+    if user is None or not may_manage_organisation(principal, user.organisation):
         raise NotFound(f"No user {user_id}.", code="user_not_found")
     if not principal.is_system_admin and user.role not in COMPANY_ROLES:
         raise NotFound(f"No user {user_id}.", code="user_not_found")
@@ -104,7 +96,7 @@ def create_user_as(session: Session, principal: Principal, data: dict[str, Any])
     """Create a user on behalf of a caller, within what it manages."""
     data = dict(data)
     organisation = get_visible_organisation(session, principal, data.pop("organisation_id"))
-    if not principal.can_manage_organisation(organisation):
+    if not may_manage_organisation(principal, organisation):
         raise Forbidden("You may not add users to that organisation.")
     _check_grantable(principal, Role(data["role"]))
     return create_user(session, organisation=organisation, **data)

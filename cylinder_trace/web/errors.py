@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from cylinder_trace.db import Base, describe_database_error
 from cylinder_trace.domain.errors import DomainError
+from cylinder_trace.web.constraints import CONSTRAINT_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -47,16 +48,6 @@ STATUS_CODES = {
     500: "internal_error",
     503: "service_unavailable",
 }
-
-# Constraint name -> (code, message): what a unique or check violation means to a client.
-# Services check these rules first with friendlier words; the database is the backstop
-# for races between two requests.
-CONSTRAINT_ERRORS: dict[str, tuple[str, str]] = {}
-
-
-def register_constraint_error(constraint: str, code: str, message: str) -> None:
-    """Name the error a violation of this database constraint turns into."""
-    CONSTRAINT_ERRORS[constraint] = (code, message)
 
 
 class ErrorSchema(ma.Schema):
