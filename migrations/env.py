@@ -7,6 +7,7 @@ from logging.config import fileConfig
 from pathlib import Path
 
 from alembic import context
+from alembic.script import ScriptDirectory
 from sqlalchemy.types import TypeDecorator
 
 from cylinder_trace.config import database_url
@@ -33,8 +34,21 @@ def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool
     return False
 
 
+def next_revision_number(script: ScriptDirectory) -> str:
+    """The id of the next migration: its place in applying order, four digits ("0013")."""
+    return f"{len(list(script.walk_revisions())) + 1:04d}"
+
+
+def _number_new_revision(context_, revision, directives) -> None:  # type: ignore[no-untyped-def]
+    # `alembic revision` names the file after the id (alembic.ini: file_template), so a
+    # numbered id keeps the listing in applying order.
+    if directives:
+        directives[0].rev_id = next_revision_number(ScriptDirectory.from_config(config))
+
+
 def _configure(connection) -> None:  # type: ignore[no-untyped-def]
     context.configure(
+        process_revision_directives=_number_new_revision,
         render_item=_render_item,
         connection=connection,
         target_metadata=target_metadata,

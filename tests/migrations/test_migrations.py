@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from alembic import command
@@ -12,7 +13,7 @@ from sqlalchemy import inspect
 
 from cylinder_trace.db import make_engine
 from cylinder_trace.models import Base
-from tests.conftest import alembic_config
+from tests.conftest import REPO, alembic_config
 
 
 def test_upgraded_schema_matches_the_models(migrated_url: str) -> None:
@@ -54,3 +55,28 @@ def test_downgrade_to_base_and_back(tmp_path: Path) -> None:
     finally:
         engine.dispose()
     command.upgrade(config, "head")
+
+
+def _chain(script: ScriptDirectory) -> list[str]:
+    """The revisions' file names from the first to the head, following down_revision."""
+    return [Path(revision.path).name for revision in reversed(list(script.walk_revisions()))]
+
+
+def test_file_names_list_the_migrations_in_applying_order(tmp_path: Path) -> None:
+    script = ScriptDirectory.from_config(alembic_config(f"sqlite:///{tmp_path / 'x.db'}"))
+    names = _chain(script)
+    assert names == sorted(names)
+    assert [name[:5] for name in names] == [f"{n:04d}_" for n in range(1, len(names) + 1)]
+
+
+def test_a_new_revision_gets_the_next_number(tmp_path: Path) -> None:
+    # On a copy of the migrations, so the repository's stay as they are.
+    shutil.copytree(REPO / "migrations", tmp_path / "migrations")
+    config = alembic_config(f"sqlite:///{tmp_path / 'x.db'}")
+    config.set_main_option("script_location", str(tmp_path / "migrations"))
+    config.set_section_option("post_write_hooks", "hooks", "")
+    before = _chain(ScriptDirectory.from_config(config))
+    command.revision(config, message="add something")
+    after = _chain(ScriptDirectory.from_config(config))
+    assert after[:-1] == before
+    assert after[-1] == f"{len(before) + 1:04d}_add_something.py"
