@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from cylinder_trace.auth import tokens
@@ -206,6 +206,7 @@ def token_revoke(token_id: int) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    """Add every command group of the service to ``app``'s ``flask`` command line."""
     from cylinder_trace.catering.cli import catering_cli
     from cylinder_trace.customers.cli import customers_cli
     from cylinder_trace.cylinders.cli import cylinders_cli
@@ -225,12 +226,3 @@ def register_commands(app: Flask) -> None:
     )
     for group in groups:
         app.cli.add_command(group)
-
-
-def _create_app():  # type: ignore[no-untyped-def]
-    from cylinder_trace.app import create_app
-
-    return create_app()
-
-
-main = FlaskGroup(create_app=_create_app, help="cylinder-trace administration.")

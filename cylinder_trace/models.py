@@ -1,8 +1,6 @@
 """Every model module, imported once so that ``Base.metadata`` knows all tables (Alembic)."""
 
-from cylinder_trace.auth.models import ApiToken
-from cylinder_trace.auth.page_sessions import UserSession
-from cylinder_trace.auth.sign_in import SignInFailure
+from cylinder_trace.auth.models import ApiToken, SignInFailure, UserSession
 from cylinder_trace.catering.models import (
     CateringCheck,
     CateringCheckFile,

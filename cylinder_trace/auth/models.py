@@ -1,10 +1,10 @@
-"""The ApiToken aggregate: bearer tokens, stored only as hashes."""
+"""The auth aggregates: API tokens (stored only as hashes), page sessions, failed sign-ins."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cylinder_trace.db import Base, utcnow
@@ -51,3 +51,42 @@ def token_is_usable(
 ) -> bool:
     """Not revoked, and not expired at ``now`` (authentication reads the two columns alone)."""
     return revoked_at is None and (expires_at is None or expires_at > now)
+
+
+USERNAME_LENGTH = 64  # as users.username; longer input is cut, not stored whole
+ADDRESS_LENGTH = 45  # the longest IPv6 text form
+
+
+class SignInFailure(Base):
+    """One failed sign-in on the pages."""
+
+    __tablename__ = "sign_in_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(USERNAME_LENGTH))
+    address: Mapped[str] = mapped_column(String(ADDRESS_LENGTH))
+    at: Mapped[datetime]
+
+    __table_args__ = (
+        Index("ix_sign_in_failures_username_at", "username", "at"),
+        Index("ix_sign_in_failures_address_at", "address", "at"),
+        Index("ix_sign_in_failures_at", "at"),
+    )
+
+
+class UserSession(Base):
+    """One signed-in browser of one user, until it ends or expires."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Sessions are worth nothing without their user: they never hold a user's row back.
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    session_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+    __table_args__ = (
+        CheckConstraint("length(session_hash) = 64", name="session_hash_length"),
+        CheckConstraint("expires_at > created_at", name="expires_after_created"),
+    )

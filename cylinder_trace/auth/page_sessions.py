@@ -1,4 +1,4 @@
-"""The UserSession aggregate: the pages' sign-in sessions, kept on the server so they can end.
+"""The pages' sign-in sessions (``auth.models.UserSession``), kept on the server so they can end.
 
 Signing in makes a row and gives the browser a random session id (256 bits) inside the
 signed session cookie; each page request looks the id up. Only the SHA-256 of the id is
@@ -14,32 +14,15 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, delete, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
-from cylinder_trace.db import Base, utcnow
+from cylinder_trace.auth.models import UserSession
+from cylinder_trace.db import utcnow
 from cylinder_trace.users.models import User
 
 # token_urlsafe(32) is 43 characters; anything much longer in a cookie is not ours.
 MAX_SESSION_ID_LENGTH = 64
-
-
-class UserSession(Base):
-    """One signed-in browser of one user, until it ends or expires."""
-
-    __tablename__ = "user_sessions"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    # Sessions are worth nothing without their user: they never hold a user's row back.
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    session_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime]
-    expires_at: Mapped[datetime] = mapped_column(index=True)
-
-    __table_args__ = (
-        CheckConstraint("length(session_hash) = 64", name="session_hash_length"),
-        CheckConstraint("expires_at > created_at", name="expires_after_created"),
-    )
 
 
 def hash_session_id(session_id: str) -> str:

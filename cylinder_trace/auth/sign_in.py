@@ -17,31 +17,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Index, String, delete, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
+from cylinder_trace.auth.models import ADDRESS_LENGTH, USERNAME_LENGTH, SignInFailure
 from cylinder_trace.config import SignInLimits
-from cylinder_trace.db import Base
-
-USERNAME_LENGTH = 64  # as users.username; longer input is cut, not stored whole
-ADDRESS_LENGTH = 45  # the longest IPv6 text form
-
-
-class SignInFailure(Base):
-    """One failed sign-in on the pages."""
-
-    __tablename__ = "sign_in_failures"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(USERNAME_LENGTH))
-    address: Mapped[str] = mapped_column(String(ADDRESS_LENGTH))
-    at: Mapped[datetime]
-
-    __table_args__ = (
-        Index("ix_sign_in_failures_username_at", "username", "at"),
-        Index("ix_sign_in_failures_address_at", "address", "at"),
-        Index("ix_sign_in_failures_at", "at"),
-    )
 
 
 def sign_in_wait(

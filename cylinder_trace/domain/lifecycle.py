@@ -383,17 +383,3 @@ def replay(events: Iterable[ScanEvent], initial: CylinderSnapshot | None = None)
         if code is not None:
             violations.append((event, code))
     return ReplayResult(snapshot, violations)
-
-
-# Any aware instant will do: the rules do not depend on when a scan happens.
-_ANY_TIME = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
-
-
-def allowed_kinds(snapshot: CylinderSnapshot | None) -> list[tuple[ScanKind, Outcome | None]]:
-    """Every (kind, outcome) that ``apply`` would accept now, for UIs and handhelds."""
-    return [
-        (kind, outcome)
-        for kind in K
-        for outcome in KIND_OUTCOMES[kind]
-        if _check(snapshot, ScanEvent(kind, _ANY_TIME, outcome, buyer_id=0)) is None
-    ]

@@ -120,14 +120,6 @@ def week_end(week: IsoWeek, tz: tzinfo = CHINA_TZ) -> datetime:
     return _local_midnight_utc(week.monday() + timedelta(days=_WEEK), tz)
 
 
-def weeks_between(earlier: IsoWeek, later: IsoWeek) -> int:
-    """Signed number of weeks from ``earlier`` to ``later`` (0 for the same week).
-
-    Counted through the Mondays, so 2026-W53 to 2027-W01 is 1 week.
-    """
-    return (later.monday() - earlier.monday()).days // _WEEK
-
-
 def period_index(instant: datetime, interval_days: int, tz: tzinfo = CHINA_TZ) -> int:
     """Index of the check period an instant falls in.
 

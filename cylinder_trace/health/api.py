@@ -10,8 +10,8 @@ from flask.views import MethodView
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from cylinder_trace import __version__
 from cylinder_trace.db import get_database
+from cylinder_trace.version import __version__
 from cylinder_trace.web.api import Blueprint
 
 blp = Blueprint("health", __name__, url_prefix="/health", description="Service health.")

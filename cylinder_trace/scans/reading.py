@@ -10,11 +10,10 @@ from typing import Any
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from cylinder_trace.access import scan_condition
+from cylinder_trace.access import cylinder_condition, scan_condition
 from cylinder_trace.auth.principal import Principal
 from cylinder_trace.customers.services import get_visible_customer
 from cylinder_trace.cylinders.models import Cylinder
-from cylinder_trace.cylinders.services import visible_cylinders
 from cylinder_trace.domain.errors import NotFound
 from cylinder_trace.domain.lifecycle import ScanKind
 from cylinder_trace.domain.rules import RuleSettings
@@ -134,7 +133,8 @@ def customer_holdings(session: Session, principal: Principal, customer_id: int) 
     customer = get_visible_customer(session, principal, customer_id)
     return list(
         session.scalars(
-            visible_cylinders(principal)
+            select(Cylinder)
+            .where(cylinder_condition(principal))
             .where(Cylinder.holder_customer_id == customer.id)
             .order_by(Cylinder.held_since)
         )

@@ -38,9 +38,9 @@ from cylinder_trace.domain.lifecycle import (
     CylinderState,
     Outcome,
     ScanKind,
-    allowed_kinds,
 )
 from cylinder_trace.domain.rules import RuleSettings
+from tests.domain.allowed import allowed_kinds
 
 S, K, O = CylinderState, ScanKind, Outcome  # noqa: E741 - short names for table rows
 ZONE = ZoneInfo("Asia/Shanghai")

@@ -19,10 +19,10 @@ from cylinder_trace.domain.lifecycle import (
     ScanEvent,
     ScanKind,
     TransitionRefused,
-    allowed_kinds,
     apply,
     replay,
 )
+from tests.domain.allowed import allowed_kinds
 
 S, K, O = CylinderState, ScanKind, Outcome  # noqa: E741 - short names for table rows
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cylinder_trace.auth.page_sessions import UserSession, hash_session_id
+from cylinder_trace.auth.models import UserSession
+from cylinder_trace.auth.page_sessions import hash_session_id
 from cylinder_trace.db import utcnow
 from cylinder_trace.pages import auth as page_auth
 from cylinder_trace.users.models import User

@@ -12,11 +12,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from cylinder_trace.auth.sign_in import (
-    SignInFailure,
-    record_sign_in_failure,
-    sign_in_wait,
-)
+from cylinder_trace.auth.models import SignInFailure
+from cylinder_trace.auth.sign_in import record_sign_in_failure, sign_in_wait
 from cylinder_trace.config import ConfigError, SignInLimits, load_settings
 from cylinder_trace.db import utcnow
 from cylinder_trace.users.services import set_password
