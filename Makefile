@@ -53,5 +53,17 @@ format: venv
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# The gettext catalogs (cylinder_trace/translations): extract the msgids of the code and the
+# pages' templates into messages.pot, merge them into the zh_CN and en catalogs (translate the
+# new zh_CN entries, then run it again), compile the .mo files (committed: no build step).
+TRANSLATIONS := cylinder_trace/translations
+.PHONY: translations
+translations: venv
+	$(BIN)/pybabel extract -F babel.cfg --add-location=file --project=cylinder-trace \
+		--copyright-holder=cylinder-trace -o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) \
+		--ignore-obsolete --ignore-pot-creation-date
+	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
