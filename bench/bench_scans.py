@@ -124,13 +124,13 @@ def prepare(url: str, cylinders: int, instance: str) -> World:
     from sqlalchemy import select
 
     from cylinder_trace import create_app
-    from cylinder_trace.customers.crypto import pii_vault
     from cylinder_trace.customers.services import register_customer
     from cylinder_trace.cylinders.importing import import_cylinders
     from cylinder_trace.db import get_database, make_engine
     from cylinder_trace.demo.seed import seed_demo
     from cylinder_trace.domain.roles import OrganisationKind
     from cylinder_trace.organisations.models import Organisation
+    from cylinder_trace.web.current import registry
 
     started = time.perf_counter()
     registered_at = datetime.now(UTC) - timedelta(days=1)
@@ -153,7 +153,7 @@ def prepare(url: str, cylinders: int, instance: str) -> World:
                     Organisation.parent_id == company.id,
                 )
             )
-            customer = register_customer(session, pii_vault(), company=company, **CUSTOMER)
+            customer = register_customer(session, registry().pii_vault, company=company, **CUSTOMER)
             # Registered (like the cylinders below) a day before the scans of the run: an
             # offline scan made before either would rightly be flagged.
             customer.created_at = registered_at
@@ -663,9 +663,11 @@ def _package(filename: str) -> str:
 STEPS = (
     ("authenticate: token lookup, holder, organisation", "auth/tokens.py", "authenticate"),
     ("marshmallow Schema.load (request body, every item)", "marshmallow/schema.py", "load"),
+    ("fast_scan_reader.load (batch items; fastpath/)", "fastpath/scan_reader.py", "load"),
     ("record_scans", "scans/services.py", "record_scans"),
     ("  ScanContext.content_hash (keyed JSON hash)", "scans/context.py", "content_hash"),
-    ("  _record_one (site, judgement, lifecycle, effects)", "scans/services.py", "_record_one"),
+    ("  _prepare (a new scan's fields: site, mass, buyer)", "scans/services.py", "_prepare"),
+    ("  _judge_in_order (the rules, the projection)", "scans/services.py", "_judge_in_order"),
     ("  chain.link (record hash)", "scans/chain.py", "link"),
     ("ORM Session.execute (statements through the ORM)", "sqlalchemy/orm/session.py", "execute"),
     ("ORM Session.flush (UPDATEs of changed objects)", "sqlalchemy/orm/session.py", "flush"),
@@ -676,6 +678,7 @@ STEPS = (
     ("psycopg Cursor.executemany", "psycopg/cursor.py", "executemany"),
     ("pool checkout (with pre-ping)", "sqlalchemy/pool/base.py", "_checkout"),
     ("marshmallow Schema.dump (response)", "marshmallow/schema.py", "dump"),
+    ("responses.scan_answer (fastpath/)", "fastpath/responses.py", "scan_answer"),
 )
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cylinder_trace.cylinders.models import Cylinder
-from cylinder_trace.jsontext import dumps_sorted, holds_float
+from cylinder_trace.fastpath.jsontext import dumps_sorted, holds_float
 from cylinder_trace.scans.checkpoints import Checkpoint
 from cylinder_trace.scans.models import Scan, ScanChain
 

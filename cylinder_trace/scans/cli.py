@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
 from cylinder_trace.db import get_database, utcnow
@@ -11,6 +10,7 @@ from cylinder_trace.scans.append_only import append_only_grants, grant_append_on
 from cylinder_trace.scans.chain import cylinders_without_chain, verify_chains
 from cylinder_trace.scans.checkpoints import CheckpointError, latest_checkpoint, take_checkpoint
 from cylinder_trace.scans.rebuild import rebuild_projections
+from cylinder_trace.web.current import settings
 
 
 @click.group("scans")
@@ -27,10 +27,10 @@ def verify_chains_command() -> None:
     every cylinder without a chain, and every cylinder row its scans do not support.
     Exits with status 1 when anything was found, so a scheduled job can alert on it.
     """
-    settings = current_app.config["CT_SETTINGS"]
+    config = settings()
     found: list[str] = []
     try:
-        checkpoint = latest_checkpoint(settings.checkpoint_path, settings.checkpoint_key)
+        checkpoint = latest_checkpoint(config.checkpoint_path, config.checkpoint_key)
     except CheckpointError as error:
         checkpoint = None
         found.append(f"checkpoint: {error}")
@@ -41,7 +41,7 @@ def verify_chains_command() -> None:
             f"{code}: a cylinder without a chain" for code in cylinders_without_chain(session)
         ]
         replayed, differences = rebuild_projections(
-            session, settings.rules, settings.time_zone, write=False
+            session, config.rules, config.time_zone, write=False
         )
         found += [str(difference) for difference in differences]
     for line in found:
@@ -67,14 +67,14 @@ def checkpoint_command() -> None:
     Run it often (every few minutes, from a scheduler): records written after the newest
     checkpoint are not yet protected against someone who can write the database.
     """
-    settings = current_app.config["CT_SETTINGS"]
+    config = settings()
     with get_database().session_scope() as session:
         checkpoint = take_checkpoint(
-            session, settings.checkpoint_path, settings.checkpoint_key, utcnow()
+            session, config.checkpoint_path, config.checkpoint_key, utcnow()
         )
     click.echo(
         f"checkpoint {checkpoint.taken_at}: {len(checkpoint.heads)} chains, "
-        f"{checkpoint.records} records, in {settings.checkpoint_path}"
+        f"{checkpoint.records} records, in {config.checkpoint_path}"
     )
 
 
@@ -89,10 +89,10 @@ def rebuild_projections_command(check: bool) -> None:
     The cylinder row is a cache of its history. Names every column the replay disagrees
     with; with --check writes nothing and exits with status 1 when anything differs.
     """
-    settings = current_app.config["CT_SETTINGS"]
+    config = settings()
     with get_database().session_scope() as session:
         checked, differences = rebuild_projections(
-            session, settings.rules, settings.time_zone, write=not check
+            session, config.rules, config.time_zone, write=not check
         )
     for difference in differences:
         click.echo(str(difference))

@@ -5,18 +5,30 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
-from cylinder_trace.auth.principal import Principal
 from cylinder_trace.customers.crypto import PiiVault
 from cylinder_trace.domain.rules import RuleSettings
 from cylinder_trace.domain.weeks import local_date
-from cylinder_trace.jsontext import dumps_sorted
-from cylinder_trace.labels.signing import LabelSigner
+from cylinder_trace.fastpath.jsontext import dumps_sorted
+from cylinder_trace.principal import Principal
+from cylinder_trace.qr_labels.signing import LabelSigner
 
 if TYPE_CHECKING:
     from cylinder_trace.config import Settings
+
+
+class Keys(Protocol):
+    """The app's singletons recording needs: ``registry.Registry`` is one (named by shape,
+    as the registry also builds what depends on scans)."""
+
+    @property
+    def label_signer(self) -> LabelSigner: ...
+    @property
+    def card_signer(self) -> LabelSigner: ...
+    @property
+    def pii_vault(self) -> PiiVault: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +41,7 @@ class ScanContext:
     today: date  # business date (China)
     tz: ZoneInfo
     language: str = "en"  # of the messages in answers ("zh" or "en")
+    card_signer: LabelSigner | None = None  # customer cards; None: a card scan finds no one
 
     @classmethod
     def at(
@@ -37,14 +50,24 @@ class ScanContext:
         *,
         principal: Principal,
         settings: Settings,
-        signer: LabelSigner,
-        vault: PiiVault,
+        registry: Keys,
         language: str = "en",
     ) -> ScanContext:
-        """The context of scans by ``principal`` at ``now``, "today" in the business zone."""
+        """The context of scans by ``principal`` at ``now``, "today" in the business zone,
+        with the app's signers and vault from ``registry``."""
         zone = settings.time_zone
         today = local_date(now, zone)
-        return cls(principal, settings.rules, signer, vault, now, today, zone, language)
+        return cls(
+            principal,
+            settings.rules,
+            registry.label_signer,
+            registry.pii_vault,
+            now,
+            today,
+            zone,
+            language,
+            registry.card_signer,
+        )
 
     def content_hash(self, item: dict[str, Any]) -> str:
         """A keyed hash of what the scanner sent, to tell a retry from a different scan.

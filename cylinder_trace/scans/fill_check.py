@@ -16,10 +16,10 @@ from cylinder_trace.cylinders.models import Cylinder
 from cylinder_trace.domain.errors import DomainError
 from cylinder_trace.domain.history import Observation, Place, judge, refusals
 from cylinder_trace.domain.lifecycle import Outcome, ScanKind
-from cylinder_trace.domain.messages import message
 from cylinder_trace.scans.context import ScanContext
 from cylinder_trace.scans.judging import identity_of, projection_of
-from cylinder_trace.scans.services import Places, target_of
+from cylinder_trace.scans.targets import Places, target_of
+from cylinder_trace.translations import message
 
 
 def _answer(ctx: ScanContext, codes: list[str], cylinder: Cylinder | None) -> dict[str, Any]:

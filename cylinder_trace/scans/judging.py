@@ -7,7 +7,6 @@ histories of the cylinders a late upload re-judges (one statement for all of the
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from collections.abc import Iterable
 from datetime import date, datetime
@@ -27,15 +26,10 @@ from cylinder_trace.domain.history import (
     Place,
     Projection,
 )
-from cylinder_trace.domain.lifecycle import CylinderSnapshot, Outcome, ScanKind
+from cylinder_trace.domain.lifecycle import Outcome, ScanKind
 from cylinder_trace.domain.rules import ChecklistItem, RuleSettings
 from cylinder_trace.organisations.models import Organisation
 from cylinder_trace.scans.models import Scan, ScanResult
-
-# The cylinder row's columns a scan changes: the snapshot's, then the rest of the projection
-# (the row's columns bear the fields' names).
-SNAPSHOT_COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(CylinderSnapshot))
-PROJECTED: tuple[str, ...] = Projection._fields[1:]
 
 
 def identity_of(

@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 from cylinder_trace.cylinders.models import Cylinder, CylinderInspection
 from cylinder_trace.domain.errors import DomainError
 from cylinder_trace.domain.lifecycle import ScanKind
+from cylinder_trace.scans.answers import ScanAnswer
 from cylinder_trace.scans.context import ScanContext
 from cylinder_trace.scans.models import ScanResult
-from cylinder_trace.scans.services import ItemResult, record_scans
+from cylinder_trace.scans.services import record_scans
 
 # An inspection result dated before today is placed at noon of its day in the business
 # zone: its date is what the certificate says, the hour is unknown.
@@ -27,7 +28,7 @@ _DAYTIME = time(12, 0)
 
 def _record(
     session: Session, ctx: ScanContext, item: dict[str, Any], interactive: bool
-) -> ItemResult:
+) -> ScanAnswer:
     result = record_scans(session, ctx, [item], interactive=interactive)[0]
     if result.status == ScanResult.REJECTED.value:
         raise DomainError(result.message or "", code=result.code or "scan_refused", kind="refused")
@@ -59,7 +60,7 @@ def inspection_instant(inspected_on: date, ctx: ScanContext) -> datetime:
 
 def record_inspection_scan(
     session: Session, ctx: ScanContext, cylinder: Cylinder, record: CylinderInspection
-) -> ItemResult:
+) -> ScanAnswer:
     """The ``inspect`` scan of a periodic inspection result entered from its certificate.
 
     Recorded as a fact that happened on its date (like an offline upload): if the history

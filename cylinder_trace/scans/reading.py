@@ -11,13 +11,13 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from cylinder_trace.access import cylinder_condition, scan_condition
-from cylinder_trace.auth.principal import Principal
 from cylinder_trace.customers.services import get_visible_customer
 from cylinder_trace.cylinders.models import Cylinder
 from cylinder_trace.domain.errors import NotFound
 from cylinder_trace.domain.lifecycle import ScanKind
 from cylinder_trace.domain.rules import RuleSettings
 from cylinder_trace.organisations.models import Organisation
+from cylinder_trace.principal import Principal
 from cylinder_trace.scans.judging import load_buyers, load_histories, load_places
 from cylinder_trace.scans.models import Scan, ScanResult, ScanVerdictChange
 from cylinder_trace.scans.rejudge import replay_stored

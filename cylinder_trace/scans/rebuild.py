@@ -21,9 +21,8 @@ from sqlalchemy.orm import Session
 from cylinder_trace.cylinders.models import Cylinder
 from cylinder_trace.domain.history import Projection
 from cylinder_trace.domain.rules import RuleSettings
+from cylinder_trace.fastpath.cylinder_record import PROJECTED, SNAPSHOT_COLUMNS
 from cylinder_trace.scans.judging import (
-    PROJECTED,
-    SNAPSHOT_COLUMNS,
     load_buyers,
     load_histories,
     load_places,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from flask import current_app
 from flask.views import MethodView
 
 from cylinder_trace.cylinders.api import READERS
@@ -15,6 +14,7 @@ from cylinder_trace.scans.reading import filter_scans, verdict_changes, visible_
 from cylinder_trace.scans.schemas import ScanSchema
 from cylinder_trace.web.api import Blueprint, current_principal, paginate_query
 from cylinder_trace.web.bounds import InputSchema
+from cylinder_trace.web.current import settings
 
 blp = Blueprint(
     "scan_search",
@@ -70,7 +70,7 @@ class ScanList(MethodView):
         Companies see their own; bureaus and regulators the scans at sites in their
         jurisdiction.
         """
-        zone = current_app.config["CT_SETTINGS"].time_zone
+        zone = settings().time_zone
         statement = filter_scans(visible_scans(current_principal()), filters, zone)
         return paginate_query(get_session(), statement, pagination_parameters)
 

@@ -18,7 +18,7 @@ complete history says.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -32,99 +32,27 @@ from cylinder_trace.domain import fill
 from cylinder_trace.domain.errors import DomainError
 from cylinder_trace.domain.history import (
     Observation,
-    Place,
     refusals,
     sort_key,
     step,
 )
 from cylinder_trace.domain.identity import validate_id_number
 from cylinder_trace.domain.lifecycle import Outcome, ScanKind
-from cylinder_trace.domain.messages import message
-from cylinder_trace.labels.signing import CODE_RE, LabelInvalid
-from cylinder_trace.organisations.models import Organisation
+from cylinder_trace.fastpath.cylinder_record import CylinderRecord
 from cylinder_trace.scans import chain as chains
 from cylinder_trace.scans import rejudge, store
-from cylinder_trace.scans.context import ScanContext, plain_hash
+from cylinder_trace.scans.answers import ScanAnswer, answer_repeats_in_batch, repeat_answer
+from cylinder_trace.scans.context import ScanContext
 from cylinder_trace.scans.judging import (
     buyer_of,
     identity_of,
     observation,
-    place_of,
     projection_of,
     store_projection,
 )
 from cylinder_trace.scans.models import ScanResult
-from cylinder_trace.scans.store import CylinderRecord
-
-DUPLICATE = "duplicate"
-
-
-@dataclass(slots=True)
-class ItemResult:
-    index: int
-    event_id: str | None
-    status: str
-    code: str | None = None
-    message: str | None = None
-    original_status: str | None = None
-    scan_id: int | None = None
-    details: dict[str, Any] | None = None
-    record: dict[str, Any] | None = field(default=None, repr=False)
-
-
-@dataclass(slots=True)
-class _Target:
-    """What an item's code or QR payload points at."""
-
-    scanned: str
-    code: str | None
-    chain_key: str
-    problem: str | None = None
-
-
-def target_of(item: dict[str, Any], ctx: ScanContext) -> _Target:
-    """What the item's ``code`` or ``qr`` names (``problem``: why it names no cylinder)."""
-    if item.get("qr"):
-        # What was read is kept as read; the label is the same whatever its letter case.
-        scanned = item["qr"].strip()
-        try:
-            code = ctx.signer.verify(scanned)
-        except LabelInvalid:
-            key = "?" + plain_hash(scanned.upper())[:60]
-            return _Target(scanned, None, key, "label_invalid")
-        return _Target(scanned, code, code)
-    scanned = item["code"].strip()
-    code = scanned.upper()
-    if not CODE_RE.match(code):
-        return _Target(scanned, None, "?" + plain_hash(code)[:60], "cylinder_unknown")
-    return _Target(scanned, code, code)
-
-
-class Places:
-    """The sites of one request's scans, each loaded once."""
-
-    def __init__(self, session: Session, ctx: ScanContext) -> None:
-        self.session, self.principal = session, ctx.principal
-        self.known: dict[int, Place] = {}
-
-    def of(self, item: dict[str, Any]) -> Place:
-        """The item's site (``site_invalid``: none of the caller's company)."""
-        principal = self.principal
-        if item.get("site_id") is None:
-            # The scanner is where its token's organisation is: the handheld's or the user's.
-            return Place(
-                principal.organisation_id, str(principal.organisation_kind), principal.company_id
-            )
-        site_id = item["site_id"]
-        place = self.known.get(site_id)
-        if place is None:
-            site = self.session.get(Organisation, site_id)
-            if site is None:
-                raise DomainError(message("site_invalid"), code="site_invalid")
-            place = self.known[site_id] = place_of(site)
-        if not principal.is_system_admin and place.company_id != principal.company_id:
-            raise DomainError(message("site_invalid"), code="site_invalid")
-        return place
+from cylinder_trace.scans.targets import Places, Target, chain_key_of, target_of
+from cylinder_trace.translations import message
 
 
 def _buyer(
@@ -135,8 +63,12 @@ def _buyer(
         customer = session.get(Customer, buyer["customer_id"])
         return customer if customer is not None and customer.company_id == company else None
     if buyer.get("card"):
+        if ctx.card_signer is None:
+            return None
         try:
-            return resolve_customer_card(session, buyer["card"], company_id=company)
+            return resolve_customer_card(
+                session, buyer["card"], signer=ctx.card_signer, company_id=company
+            )
         except DomainError:
             return None
     try:
@@ -168,15 +100,15 @@ def _mass(cylinder: CylinderRecord, item: dict[str, Any], ctx: ScanContext, data
 class _Entry:
     """A new scan of a registered cylinder, waiting for its verdict."""
 
-    result: ItemResult
+    result: ScanAnswer
     observation: Observation
 
 
 def record_scans(
     session: Session, ctx: ScanContext, items: list[dict[str, Any]], *, interactive: bool
-) -> list[ItemResult]:
+) -> list[ScanAnswer]:
     """Record validated scan items; return one result per item, in the same order."""
-    results: list[ItemResult | None] = [None] * len(items)
+    results: list[ScanAnswer | None] = [None] * len(items)
     hashes = [ctx.content_hash(item) for item in items]
     first_seen: dict[uuid.UUID, int] = {}
     pending: list[int] = []
@@ -190,7 +122,7 @@ def record_scans(
         session, sorted({t.code for t in targets.values() if t.code})
     )
     keys = {
-        index: _chain_key(target, cylinders.get(target.code or ""), ctx)
+        index: chain_key_of(target, cylinders.get(target.code or ""), ctx)
         for index, target in targets.items()
     }
     orphans = {key for key in keys.values() if key not in cylinders}
@@ -205,7 +137,9 @@ def record_scans(
     for index in list(pending):
         item = items[index]
         if item["event_id"] in stored:
-            results[index] = _repeat(index, item, hashes[index], stored[item["event_id"]], ctx)
+            results[index] = repeat_answer(
+                index, item, hashes[index], stored[item["event_id"]], ctx
+            )
             pending.remove(index)
     # Held here: the session's identity map keeps objects only while someone else does.
     buyers = store.load_customers(
@@ -270,11 +204,11 @@ def record_scans(
         # Stored already (a retry): nothing was written; answer as for any repeat.
         event_id = rows[0]["event_id"]
         original = store.stored_scans(session, [event_id])[event_id]
-        results[0] = _repeat(0, items[0], hashes[0], original, ctx)
+        results[0] = repeat_answer(0, items[0], hashes[0], original, ctx)
     for result in results:
         if result is not None and result.scan_id is None and result.record is not None:
             result.scan_id = result.record["id"] = ids[result.record["event_id"]]
-    _answer_repeats_in_batch(items, hashes, first_seen, results)
+    answer_repeats_in_batch(items, hashes, first_seen, results)
     return results  # type: ignore[return-value]
 
 
@@ -315,7 +249,7 @@ def _verdict(codes: list[str]) -> tuple[ScanResult, str | None]:
     return ScanResult.ACCEPTED_WITH_VIOLATION, codes[0]
 
 
-def _finish(ctx: ScanContext, result: ItemResult, status: ScanResult, code: str | None) -> None:
+def _finish(ctx: ScanContext, result: ScanAnswer, status: ScanResult, code: str | None) -> None:
     """Give a new scan its answer; a kept one's code is also its current verdict."""
     fields = result.record
     stored_message = message(code) if code is not None else None
@@ -336,12 +270,12 @@ def _prepare(
     index: int,
     item: dict[str, Any],
     content_hash: str,
-    target: _Target,
+    target: Target,
     cylinder: CylinderRecord | None,
     places: Places,
     interactive: bool,
     chain_key: str,
-) -> tuple[ItemResult, Observation | None]:
+) -> tuple[ScanAnswer, Observation | None]:
     """The new scan's fields, and what the rules read of it (None: refused already)."""
     principal = ctx.principal
     fields: dict[str, Any] = {
@@ -365,7 +299,7 @@ def _prepare(
         "interactive": interactive,
         "review_code": None,
     }
-    result = ItemResult(index, str(item["event_id"]), "", record=fields)
+    result = ScanAnswer(index, str(item["event_id"]), "", record=fields)
     try:
         site = places.of(item)
     except DomainError as error:
@@ -402,74 +336,6 @@ def _prepare(
         ctx.rules,
     )
     return result, scan
-
-
-def _chain_key(target: _Target, cylinder: CylinderRecord | None, ctx: ScanContext) -> str:
-    """The chain a new scan joins: its cylinder's, or one of scans that name no cylinder.
-
-    Another company's scan of a cylinder (refused: ``not_own_cylinder``) joins a chain of
-    that company's own for that code, not the cylinder's: its place in the owner's chain
-    would tell the other company how many records the owner has. It is kept all the same,
-    where the regulator sees it, with what was scanned.
-    """
-    if cylinder is None:
-        return target.chain_key if target.problem else "?" + target.chain_key[:63]
-    principal = ctx.principal
-    if cylinder.owner_company_id != principal.company_id and not principal.is_system_admin:
-        return "?" + plain_hash(f"{principal.company_id}|{cylinder.code}")[:60]
-    return cylinder.code
-
-
-def _repeat(
-    index: int, item: dict[str, Any], content_hash: str, scan: store.StoredScan, ctx: ScanContext
-) -> ItemResult:
-    event_id = str(item["event_id"])
-    if scan.content_hash != content_hash:
-        return ItemResult(
-            index,
-            event_id,
-            ScanResult.REJECTED.value,
-            "event_id_conflict",
-            message("event_id_conflict", ctx.language),
-            scan_id=scan.id,
-        )
-    return ItemResult(
-        index,
-        event_id,
-        DUPLICATE,
-        scan.result_code,
-        message(scan.result_code, ctx.language) if scan.result_code else None,
-        original_status=scan.result.value,
-        scan_id=scan.id,
-    )
-
-
-def _answer_repeats_in_batch(
-    items: list[dict[str, Any]], hashes: list[str], first_seen: dict, results: list
-) -> None:
-    for index, item in enumerate(items):
-        if results[index] is not None:
-            continue
-        first = results[first_seen[item["event_id"]]]
-        if hashes[index] != hashes[first_seen[item["event_id"]]]:
-            results[index] = ItemResult(
-                index,
-                str(item["event_id"]),
-                ScanResult.REJECTED.value,
-                "event_id_conflict",
-                "The batch uses this event_id twice for different scans.",
-            )
-        else:
-            status = first.original_status or first.status
-            results[index] = ItemResult(
-                index,
-                first.event_id,
-                DUPLICATE,
-                first.code,
-                first.message,
-                original_status=status,
-                scan_id=first.scan_id,
-            )
 
 
 def _data(item: dict[str, Any]) -> dict[str, Any]:

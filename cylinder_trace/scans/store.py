@@ -1,8 +1,7 @@
 """What recording scans reads under lock and writes back: cylinders, chain heads, scans.
 
-Plain records, not ORM objects: a batch of 500 scans reads 500 cylinders and writes them
-back, and the ORM's per-object bookkeeping cost more than everything else together. Each
-step is one statement whatever the batch size (see ``cylinder_trace.bulk``).
+Cylinders as plain records (``fastpath.cylinder_record.CylinderRecord``), not ORM objects.
+Each step is one statement whatever the batch size (see ``cylinder_trace.bulk``).
 """
 
 from __future__ import annotations
@@ -10,7 +9,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from functools import cache
-from operator import attrgetter
 from typing import Any, NamedTuple
 
 import orjson
@@ -21,63 +19,22 @@ from sqlalchemy.orm.util import identity_key
 
 from cylinder_trace.bulk import BulkWrite, fetch, keys_param, one_of
 from cylinder_trace.customers.models import Customer
-from cylinder_trace.cylinders.models import Cylinder, CylinderStateView
+from cylinder_trace.cylinders.models import Cylinder
 from cylinder_trace.domain.errors import Conflict
-from cylinder_trace.domain.lifecycle import CylinderState
+from cylinder_trace.fastpath.cylinder_record import COLUMNS, CylinderRecord
 from cylinder_trace.scans.chain import HASHED_FIELDS, ChainHead
-from cylinder_trace.scans.judging import PROJECTED, SNAPSHOT_COLUMNS
 from cylinder_trace.scans.models import Scan, ScanChain, ScanResult, ScanVerdictChange
-
-# What a scan may change on the cylinder (its projection, see judging), and what it only reads.
-CHANGEABLE = SNAPSHOT_COLUMNS + PROJECTED
-READ_ONLY = (
-    "id",
-    "code",
-    "model",
-    "owner_company_id",
-    "filling_station_id",
-    "tare_kg",
-    "manufactured_on",
-    "scrap_date_override",
-    "registered_at",
-)
-_NAMES = READ_ONLY + CHANGEABLE
-_COLUMNS = [Cylinder.__table__.c[name] for name in _NAMES]
-
-
-_changeable_values = attrgetter(*CHANGEABLE)
-_READ_ONLY_COUNT = len(READ_ONLY)
-
-
-class CylinderRecord(CylinderStateView):
-    """A cylinder row as the rules read it and the side effects change it."""
-
-    __slots__ = (*READ_ONLY, *CHANGEABLE, "_loaded")
-
-    def __init__(self, row: Sequence[Any]) -> None:
-        """From the values of ``_COLUMNS``, in that order."""
-        for name, value in zip(_NAMES, row, strict=False):
-            setattr(self, name, value)
-        self.state = CylinderState(self.state)  # as text when read straight from the driver
-        self._loaded = tuple(row[_READ_ONLY_COUNT : len(_NAMES)])
-
-    def changes(self) -> dict[str, Any] | None:
-        """Every changeable column with its value, or None if nothing changed."""
-        now = _changeable_values(self)
-        if now == self._loaded:
-            return None
-        return {"id": self.id, **dict(zip(CHANGEABLE, now, strict=True))}
 
 
 @cache
 def _lock_statement(dialect: str, with_heads: bool, single: bool) -> Select[Any]:
     table, head = Cylinder.__table__, ScanChain.__table__
     if with_heads:
-        statement = select(*_COLUMNS, head.c.length, head.c.head_hash).join(
+        statement = select(*COLUMNS, head.c.length, head.c.head_hash).join(
             head, head.c.chain_key == table.c.code
         )
     else:
-        statement = select(*_COLUMNS)
+        statement = select(*COLUMNS)
     return (
         statement.where(one_of(table.c.code, "codes", dialect, single=single))
         .order_by(table.c.id)

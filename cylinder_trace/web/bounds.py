@@ -31,12 +31,13 @@ from datetime import time as midnight
 from typing import Any
 
 import marshmallow as ma
-from flask import current_app, has_app_context
+from flask import has_app_context
 from marshmallow import validate
 from sqlalchemy import Integer
 
 from cylinder_trace.columns import integer_range, numeric_limit
 from cylinder_trace.config import InputLimits
+from cylinder_trace.web.current import settings
 
 MAX_TEXT = 1000
 MAX_ITEMS = 100
@@ -57,7 +58,7 @@ _DEFAULT_LIMITS = InputLimits()
 def input_limits() -> InputLimits:
     """The app's limits (the defaults outside an app, as in unit tests of a schema)."""
     if has_app_context():
-        return current_app.config["CT_SETTINGS"].input_limits
+        return settings().input_limits
     return _DEFAULT_LIMITS
 
 

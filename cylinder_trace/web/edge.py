@@ -32,8 +32,9 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.routing import IntegerConverter, Map, ValidationError
 
 from cylinder_trace.columns import integer_range, storable_text
-from cylinder_trace.config import InputLimits
+from cylinder_trace.config import SETTINGS_CONFIG_KEY, InputLimits
 from cylinder_trace.web.bounds import InputSchema, bound_schema
+from cylinder_trace.web.current import settings
 
 _FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
 _NOT_PARSED = object()
@@ -188,7 +189,7 @@ class EdgeParser(FlaskParser):
 
 
 def _limits() -> InputLimits:
-    return current_app.config["CT_SETTINGS"].input_limits
+    return settings().input_limits
 
 
 def _reads_json(app: Flask, endpoint: str | None, method: str) -> bool:
@@ -305,7 +306,7 @@ class BigIntConverter(_ColumnIntConverter):
 
 def install(app: Flask) -> None:
     """Bound the app's requests; call before any route is registered (the converters)."""
-    limits: InputLimits = app.config["CT_SETTINGS"].input_limits
+    limits: InputLimits = app.config[SETTINGS_CONFIG_KEY].input_limits
     app.config["MAX_CONTENT_LENGTH"] = limits.max_request_bytes
     app.config["MAX_FORM_MEMORY_SIZE"] = limits.max_form_field_bytes
     app.url_map.converters["int"] = IntConverter

@@ -6,7 +6,9 @@ never replace a header a view or blueprint set.
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, request
+
+from cylinder_trace.web.current import settings
 
 DOCS_PREFIX = "/api/docs"
 # JSON and files: nothing in an answer of the API may load, run or be framed.
@@ -31,6 +33,6 @@ def register_security_headers(app: Flask) -> None:
         headers.setdefault("Content-Security-Policy", DOCS_POLICY if docs else API_POLICY)
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "no-referrer")
-        if current_app.config["CT_SETTINGS"].is_production:
+        if settings().is_production:
             headers.setdefault("Strict-Transport-Security", HSTS)
         return response

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from cylinder_trace.cylinders.models import Cylinder
 from cylinder_trace.scans.models import Scan
 from cylinder_trace.scans.schemas import BatchResultSchema
+from tests.assertions import assert_error
 from tests.scans.conftest import fill, scan
-from tests.test_auth import assert_error
 from tests.world import World
 
 CODE = "CQDZ-500001"

@@ -48,13 +48,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from cylinder_trace.customers.models import Customer
-from cylinder_trace.cylinders.labels import label_signer
 from cylinder_trace.cylinders.models import Cylinder
 from cylinder_trace.cylinders.services import CylinderInput, register_cylinder
 from cylinder_trace.db import Database
 from cylinder_trace.scans.chain import verify_chains
 from cylinder_trace.scans.models import Scan, ScanVerdictChange
 from cylinder_trace.scans.rebuild import rebuild_projections
+from cylinder_trace.web.current import registry
 from tests.conftest import REGISTERED_AT
 from tests.customers.helpers import business, credit_code, id_number, person
 from tests.scans.conftest import PRE_OK
@@ -593,7 +593,7 @@ def bodies_for(env: Env, history: History, run: Run) -> list[dict[str, Any]]:
     ids = random.Random(f"event-ids-{run.name}")
     orgs = env.world.orgs
     with env.app.app_context():
-        labels = {code: label_signer().sign(code) for code in run.codes}
+        labels = {code: registry().label_signer.sign(code) for code in run.codes}
     bodies = []
     for planned in history.scans:
         code = run.codes[planned.cylinder]

@@ -13,8 +13,8 @@ from cylinder_trace.cylinders.models import Cylinder
 from cylinder_trace.domain.lifecycle import CylinderState
 from cylinder_trace.scans.models import Scan
 from cylinder_trace.scans.schemas import ScanSchema
+from tests.assertions import assert_error
 from tests.scans.conftest import BRIEF_ID, PRE_OK, fill, scan
-from tests.test_auth import assert_error
 from tests.world import World
 
 CODE = "CQDZ-500001"

@@ -2,7 +2,8 @@
 
 Stored hashes cover such text (the record chain, a scan's content hash), so it must never
 change; orjson writes the same bytes about four times faster, except in the cases below,
-which go to ``json.dumps``. Tests hold both callers to their original definitions.
+which go to ``json.dumps``. tests/fastpath/test_jsontext.py holds both callers to their
+original definitions (README.md).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ import pytest
 
 from cylinder_trace.customers.crypto import PiiVault
 from cylinder_trace.domain.lifecycle import ScanKind
-from cylinder_trace.jsontext import dumps_sorted, holds_float
+from cylinder_trace.fastpath.jsontext import dumps_sorted, holds_float
 from cylinder_trace.scans.context import ScanContext
 
 
