@@ -8,8 +8,8 @@ import click
 from flask.cli import with_appcontext
 
 from cylinder_trace.catering.files import prune_unreferenced_files
-from cylinder_trace.catering.settings import catering_settings
 from cylinder_trace.db import get_database, utcnow
+from cylinder_trace.web.current import registry
 
 
 @click.group("catering")
@@ -33,7 +33,7 @@ def prune_files(older_than_hours: int, dry_run: bool) -> None:
     They are left behind when saving a check fails after its files were written. Files a
     check refers to are never touched. Safe to run while the service runs, e.g. daily.
     """
-    store = catering_settings().store
+    store = registry().file_store
     with get_database().session_scope() as session:
         result = prune_unreferenced_files(
             session,

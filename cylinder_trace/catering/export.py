@@ -1,9 +1,10 @@
 """The catering user list as CSV (UTF-8 with BOM, for Excel) and XLSX (openpyxl).
 
-Both take the rows of ``services.iter_catering_users``: the same rows, in the same order,
-as the paginated list, all pages. Instants are shown in the business time zone (China),
-with their offset in CSV; XLSX cells hold the local time (Excel has no time zones).
-Text typed by people is neutralised so that no cell runs as a formula.
+Both take the rows of ``review.iter_catering_users``: the same rows (``rows.catering_user_row``),
+in the same order, as the paginated list, all pages. Instants are shown in the business
+time zone (``tz``, from the settings), with their offset in CSV; XLSX cells hold the local
+time (Excel has no time zones). Text typed by people is neutralised so that no cell runs as
+a formula. The API and the bureau's pages send them with the same type and headers.
 """
 
 from __future__ import annotations
@@ -21,6 +22,20 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 
 from cylinder_trace.domain.weeks import CheckState
+
+CSV = "text/csv"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Premises photos, signatures and personal names must not stay in shared caches.
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def download_headers(extension: str) -> dict[str, str]:
+    """The headers of an export download (``extension``: csv or xlsx)."""
+    return {
+        **NO_STORE,
+        "Content-Disposition": f'attachment; filename="catering-users.{extension}"',
+    }
+
 
 # (field, header, kind). Kinds: text (typed by people: kept from running as a formula),
 # code (made by the system), int, bool, instant, date, decimal.
@@ -124,7 +139,7 @@ def _xlsx_formatters(sheet: Any, tz: tzinfo) -> list[tuple[str, Callable[[Any], 
         "bool": None,
         "date": None,
         "decimal": float,
-        # Excel has no time zones: the local (China) time, as the header says.
+        # Excel has no time zones: the local time in ``tz``, the business zone.
         "instant": lambda value: value.astimezone(tz).replace(tzinfo=None),
     }
     return [(name, kinds[kind]) for name, _, kind in COLUMNS]

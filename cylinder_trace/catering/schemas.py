@@ -5,8 +5,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from cylinder_trace.catering.constants import DEFAULT_SORT, SORTS, HazardState
 from cylinder_trace.catering.models import FileKind, ImageType, ItemResult, VisitOutcome
-from cylinder_trace.catering.services import DEFAULT_SORT, SORTS, HazardState
 from cylinder_trace.customers.models import CylinderStorage, PremisesType
 from cylinder_trace.domain.weeks import CheckState
 from cylinder_trace.organisations.schemas import DIVISION_CODE_PATTERN

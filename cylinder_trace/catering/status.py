@@ -2,8 +2,12 @@
 
 Status is a function of ``Customer.last_check_at`` (the last counted check) and the present
 instant: the bounds of the current and the previous check period are computed once in
-Python (weeks.py, in the business time zone) and compared in SQL with the stored instant,
-so lists filter, count and sort by status on indexes, never row by row in Python.
+Python (weeks.py, in the configured business time zone) and compared in SQL with the stored
+instant, so lists filter, count and sort by status on indexes, never row by row in Python.
+Hazards are past their deadline by the same period's ``today``.
+
+``clock`` is the present instant every catering request (API and pages) reads, and the one
+place tests set it.
 """
 
 from __future__ import annotations
@@ -11,12 +15,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, and_, or_
 
+from cylinder_trace.catering.models import CateringHazard
 from cylinder_trace.customers.models import Customer
+from cylinder_trace.db import utcnow
 from cylinder_trace.domain.weeks import (
-    CHINA_TZ,
     CheckState,
     CheckStatus,
     IsoWeek,
@@ -26,6 +32,9 @@ from cylinder_trace.domain.weeks import (
     period_bounds,
     period_index,
 )
+
+if TYPE_CHECKING:
+    from cylinder_trace.config import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +78,13 @@ class Period:
         return week
 
 
-def current_period(now: datetime, interval_days: int, tz: tzinfo = CHINA_TZ) -> Period:
-    """The period ``now`` falls in (an ISO week when the interval is 7 days)."""
+def clock() -> datetime:
+    """The present instant (tests replace it)."""
+    return utcnow()
+
+
+def current_period(now: datetime, interval_days: int, tz: tzinfo) -> Period:
+    """The period ``now`` falls in (an ISO week when the interval is 7 days), in zone ``tz``."""
     now = now.astimezone(UTC)
     index = period_index(now, interval_days, tz)
     start, end = period_bounds(index, interval_days, tz)
@@ -85,6 +99,11 @@ def current_period(now: datetime, interval_days: int, tz: tzinfo = CHINA_TZ) -> 
         previous_start=previous_start,
         today=local_date(now, tz),
     )
+
+
+def period_now(settings: Settings) -> Period:
+    """The period of ``clock()``, by the configured interval and business time zone."""
+    return current_period(clock(), settings.rules.check_interval_days, settings.time_zone)
 
 
 # The states that are bands of last_check_at, oldest first: [-inf, previous), [previous,
@@ -118,3 +137,17 @@ def states_condition(states: Iterable[CheckState | str], period: Period) -> Colu
     if CheckState.NEVER_CHECKED in chosen:
         conditions.append(last.is_(None))
     return or_(*conditions) if len(conditions) != 1 else conditions[0]
+
+
+def hazard_past_deadline(period: Period) -> ColumnElement[bool]:
+    """Hazards still open whose deadline (a date in the business zone) is before today."""
+    return and_(CateringHazard.closed_at.is_(None), CateringHazard.deadline < period.today)
+
+
+def has_hazard_past_deadline(period: Period) -> ColumnElement[bool]:
+    """Catering users with an open hazard past its deadline.
+
+    Read from the earliest open deadline the check service keeps on the user (a CHECK
+    sets it exactly when a hazard is open), so an index serves it without the hazards.
+    """
+    return Customer.next_hazard_deadline < period.today

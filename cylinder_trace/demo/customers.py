@@ -13,9 +13,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from cylinder_trace.catering.checks import ItemInput, record_check
+from cylinder_trace.catering.equipment import update_equipment
+from cylinder_trace.catering.files import FileStore
 from cylinder_trace.catering.models import ItemResult
-from cylinder_trace.catering.services import ItemInput, record_check, update_equipment
-from cylinder_trace.catering.settings import CateringSettings
 from cylinder_trace.catering.status import current_period
 from cylinder_trace.config import Settings
 from cylinder_trace.customers.crypto import PiiVault
@@ -129,7 +130,7 @@ def seed_catering(
     checker: User,
     handheld: Device,
     settings: Settings,
-    catering: CateringSettings,
+    store: FileStore,
     now: datetime,
 ) -> list[Customer]:
     """Register the catering users of CATERING_PLANS with their equipment and checks.
@@ -192,7 +193,8 @@ def seed_catering(
                 ],
                 signer_name=plan.responsible_person,
                 rules=rules,
-                settings=catering,
+                settings=settings.catering,
+                store=store,
                 now=now,
                 tz=tz,
             )

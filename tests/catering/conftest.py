@@ -1,4 +1,4 @@
-"""A clock the catering API reads, set by each test."""
+"""A clock the catering API and pages read (``catering.status.clock``), set by each test."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from cylinder_trace.catering import api
+from cylinder_trace.catering import status
 from cylinder_trace.web import bounds
 
 
@@ -17,7 +17,7 @@ def now(monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime], None]:
 
     def set_now(instant: datetime) -> None:
         assert instant.tzinfo is not None
-        monkeypatch.setattr(api, "clock", lambda: instant)
+        monkeypatch.setattr(status, "clock", lambda: instant)
         # The window of plausible instants (web/bounds.py) counts from the same present.
         monkeypatch.setattr(bounds, "clock", instant.timestamp)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -14,7 +13,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cylinder_trace.catering.models import CateringCheck, CateringCheckFile
-from cylinder_trace.catering.settings import catering_settings
+from cylinder_trace.web.current import registry
+from cylinder_trace.web.current import settings as current_settings
+from tests.assertions import assert_error
 from tests.catering.helpers import (
     CHECKLIST,
     URL,
@@ -28,7 +29,7 @@ from tests.catering.helpers import (
     post_multipart,
 )
 from tests.customers.helpers import person, registered
-from tests.test_auth import assert_error
+from tests.singletons import use_catering_settings
 from tests.world import World
 
 NOW = cst(2026, 3, 4, 10, 0)  # a Wednesday in 2026-W10
@@ -277,7 +278,7 @@ def test_the_same_picture_is_stored_once(app: Flask, client: FlaskClient, world:
         )
         assert response.status_code == 201
     with app.app_context():
-        store = catering_settings().store
+        store = registry().file_store
     sha = hashlib.sha256(jpeg).hexdigest()
     assert store.path_of(sha).read_bytes() == jpeg
     assert [p.name for p in store.path_of(sha).parent.iterdir()] == [sha]
@@ -314,9 +315,7 @@ def test_photo_size_and_count_are_limited(
     app: Flask, client: FlaskClient, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     user = catering_user(client, world)
-    with app.app_context():
-        small = dataclasses.replace(catering_settings(), photo_max_bytes=2000, photos_max=2)
-    monkeypatch.setitem(app.extensions, "cylinder_trace.catering_settings", small)
+    use_catering_settings(app, monkeypatch, photo_max_bytes=2000, photos_max=2)
     big = image("PNG", (400, 400), "white")[:1999] + b"x" * 5000
     response = post_multipart(
         client, world, user["id"], check_body(), photos=[(big, "big.png", "image/png")]
@@ -332,9 +331,10 @@ def test_photo_size_and_count_are_limited(
 
 def test_the_default_limits(app: Flask) -> None:
     with app.app_context():
-        settings = catering_settings()
+        settings, store = current_settings().catering, registry().file_store
     assert (settings.photo_max_bytes, settings.photos_max) == (5 * 1024 * 1024, 6)
     assert settings.files_dir == app.config["CT_SETTINGS"].instance_path / "catering-files"
+    assert store.root == settings.files_dir
 
 
 def test_a_signature_is_a_png_with_a_name(client: FlaskClient, world: World) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import io
 import os
@@ -18,10 +17,10 @@ from sqlalchemy.orm import Session
 
 from cylinder_trace.catering.files import CheckFileInvalid, FileStore, sniff_image
 from cylinder_trace.catering.models import ImageType
-from cylinder_trace.catering.settings import catering_settings, load_catering_settings
-from cylinder_trace.config import ConfigError
+from cylinder_trace.config import ConfigError, load_settings
 from cylinder_trace.domain.errors import NotFound
 from tests.catering.helpers import URL, catering_user, check_body, image, post_multipart
+from tests.singletons import use_catering_settings, use_singletons
 from tests.world import World
 
 
@@ -65,15 +64,16 @@ def test_file_settings_come_from_config_then_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CT_CATERING_PHOTOS_MAX", "3")
-    settings = load_catering_settings({"CT_CATERING_PHOTO_MAX_BYTES": "1000"}, tmp_path)
+    base = {"CT_ENV": "testing", "CT_INSTANCE_PATH": str(tmp_path)}
+    settings = load_settings({**base, "CT_CATERING_PHOTO_MAX_BYTES": "1000"}).catering
     assert (settings.photos_max, settings.photo_max_bytes) == (3, 1000)
     assert settings.files_dir == tmp_path / "catering-files"
     assert settings.clock_skew == timedelta(minutes=5)
-    other = load_catering_settings({"CT_CATERING_FILES_DIR": str(tmp_path / "x")}, tmp_path)
+    other = load_settings({**base, "CT_CATERING_FILES_DIR": str(tmp_path / "x")}).catering
     assert other.files_dir == tmp_path / "x"
     for bad in ("0", "many"):
         with pytest.raises(ConfigError):
-            load_catering_settings({"CT_CATERING_PHOTOS_MAX": bad}, tmp_path)
+            load_settings({**base, "CT_CATERING_PHOTOS_MAX": bad})
 
 
 def _age(path: Path, hours: float) -> None:
@@ -97,10 +97,9 @@ def test_pruning_removes_only_old_files_no_check_refers_to(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    with app.app_context():
-        settings = dataclasses.replace(catering_settings(), files_dir=tmp_path / "files")
-    monkeypatch.setitem(app.extensions, "cylinder_trace.catering_settings", settings)
-    store = settings.store
+    store = FileStore(tmp_path / "files")
+    use_catering_settings(app, monkeypatch, files_dir=store.root)
+    use_singletons(app, monkeypatch, file_store=store)
     user = catering_user(client, world)
     kept_photo = image("JPEG", color="green")
     response = post_multipart(

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from cylinder_trace.catering.models import CateringHazard
 from cylinder_trace.domain.rules import load_rules, parse_rules
+from tests.assertions import assert_error
 from tests.catering.helpers import (
     URL,
     catering_user,
@@ -26,7 +27,6 @@ from tests.catering.helpers import (
     listed,
     post_check,
 )
-from tests.test_auth import assert_error
 from tests.world import World
 
 

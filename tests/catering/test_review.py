@@ -12,11 +12,14 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from cylinder_trace.auth.tokens import authenticate
-from cylinder_trace.catering import services
-from cylinder_trace.catering.api import period_now
+from cylinder_trace.catering.lookup import get_visible_catering_user
+from cylinder_trace.catering.review import list_catering_users
+from cylinder_trace.catering.rows import catering_user_row, count_past_deadline, row_of
+from cylinder_trace.catering.status import period_now
+from cylinder_trace.web.current import settings
+from tests.assertions import assert_error
 from tests.catering.helpers import URL, by_id, catering_user, checked, cst, listed
 from tests.customers.helpers import person, registered
-from tests.test_auth import assert_error
 from tests.world import DAZU, YUBEI, World
 
 
@@ -231,12 +234,12 @@ def test_a_row_from_a_customer_equals_the_list_row(
 ) -> None:
     """Pages build one user's row from the Customer; the list from selected columns."""
     with app.test_request_context():
-        period = period_now()
+        period = period_now(settings())
         principal = authenticate(db_session, world.tokens["city_regulator"])
-        rows = services.list_catering_users(db_session, principal, {}, period)
+        rows = list_catering_users(db_session, principal, {}, period)
         listed_rows = {row["id"]: row for row in rows}
         for user_id in users.values():
-            customer = services.get_visible_catering_user(db_session, principal, user_id)
-            past = services.count_past_deadline(db_session, customer, period)
-            assert services.catering_user_row(customer, past, period) == listed_rows[user_id]
-            assert services.row_of(db_session, customer, period) == listed_rows[user_id]
+            customer = get_visible_catering_user(db_session, principal, user_id)
+            past = count_past_deadline(db_session, customer, period)
+            assert catering_user_row(customer, past, period) == listed_rows[user_id]
+            assert row_of(db_session, customer, period) == listed_rows[user_id]

@@ -8,6 +8,7 @@ import itertools
 import json
 from collections.abc import Callable
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -216,3 +217,26 @@ def test_every_combination_of_status_filters(
     assert [row["id"] for row in listed(client, world, "dazu_reviewer", query)] == expected
     response = client.get(f"{URL}?{query}", headers=world.auth("dazu_reviewer"))
     assert json.loads(response.headers["X-Pagination"])["total"] == len(expected)
+
+
+def test_the_configured_zone_is_the_one_used(
+    app: Flask,
+    client: FlaskClient,
+    world: World,
+    now: Callable[[datetime], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No zone is hard-coded in catering: CT_TIME_ZONE (settings.time_zone) decides."""
+    now(cst(2026, 3, 2, 10, 0))  # Monday of W10 in China; Sunday 21:00 (W09) in New York
+    user = catering_user(client, world)
+    visit = checked(client, world, user["id"], utc(2026, 3, 1, 14, 0))  # Sunday in both zones
+    assert visit["week"] == "2026-W09"
+    assert _status(client, world, user["id"]) == ("due", 0)
+
+    settings = app.config["CT_SETTINGS"]
+    new_york = dataclasses.replace(settings, time_zone=ZoneInfo("America/New_York"))
+    monkeypatch.setitem(app.config, "CT_SETTINGS", new_york)
+    assert _status(client, world, user["id"]) == ("checked_this_period", 0)
+    summary = client.get(f"{URL}/summary", headers=world.auth("dazu_reviewer")).get_json()
+    assert summary["week"] == "2026-W09"
+    assert summary["today"] == "2026-03-01"

@@ -17,7 +17,7 @@ from typing import Any
 from alembic import command
 
 from cylinder_trace import create_app
-from cylinder_trace.catering import api
+from cylinder_trace.catering import status
 from cylinder_trace.db import get_database
 from cylinder_trace.web import bounds
 from tests.catering.helpers import URL, catering_user, checked, cst, utc
@@ -48,7 +48,7 @@ def probe(directory: Path) -> dict[str, Any]:
         world = build_world(session)
     client = app.test_client()
     clock = {"now": INSTANTS[0]}
-    api.clock = lambda: clock["now"]  # type: ignore[assignment]
+    status.clock = lambda: clock["now"]  # type: ignore[assignment]
     bounds.clock = lambda: clock["now"].timestamp()  # type: ignore[assignment]  # the window's present
 
     users = [catering_user(client, world, name=f"用户{n}")["id"] for n in range(4)]

@@ -17,23 +17,21 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cylinder_trace.auth.principal import Principal
+from cylinder_trace.catering.checks import ItemInput, record_check
 from cylinder_trace.catering.models import ItemResult
-from cylinder_trace.catering.services import ItemInput, record_check
-from cylinder_trace.catering.settings import catering_settings
 from cylinder_trace.catering.status import current_period
-from cylinder_trace.customers.crypto import pii_vault
 from cylinder_trace.customers.services import register_customer
-from cylinder_trace.cylinders.labels import label_signer
 from cylinder_trace.cylinders.services import CylinderInput, register_cylinder
 from cylinder_trace.db import get_database, utcnow
 from cylinder_trace.demo.seed import seed_demo
 from cylinder_trace.organisations.models import Organisation
+from cylinder_trace.principal import Principal
 from cylinder_trace.scans.context import ScanContext
 from cylinder_trace.scans.schemas import ScanCreateSchema
 from cylinder_trace.scans.services import record_scans
 from cylinder_trace.users.models import User
 from cylinder_trace.users.services import create_user, set_password
+from cylinder_trace.web.current import registry
 from tests.customers.helpers import business, credit_code, id_number, person
 
 PASSWORD = "Browser-test-2026"
@@ -91,8 +89,7 @@ def _fills(session: Session, app: Flask, station: Organisation, filler: User) ->
         utcnow(),
         principal=Principal(token_id=0, organisation=station, user=filler),
         settings=app.config["CT_SETTINGS"],
-        signer=label_signer(),
-        vault=pii_vault(),
+        registry=registry(),
     )
     schema = ScanCreateSchema()
     for code in (GOOD, OVERDUE):
@@ -123,7 +120,7 @@ def _fills(session: Session, app: Flask, station: Organisation, filler: User) ->
 
 def _catering(session: Session, app: Flask, world: LiveWorld) -> None:
     config = app.config["CT_SETTINGS"]
-    vault = pii_vault()
+    vault = registry().pii_vault
     dazu = _org(session, "重庆大足燃气有限公司")
     yubei = _org(session, "重庆渝北燃气有限公司")
     courier = _user(session, "dz.courier")
@@ -147,7 +144,8 @@ def _catering(session: Session, app: Flask, world: LiveWorld) -> None:
             checked_at=at,
             items=items,
             rules=config.rules,
-            settings=catering_settings(),
+            settings=config.catering,
+            store=registry().file_store,
             now=now,
             tz=config.time_zone,
         )

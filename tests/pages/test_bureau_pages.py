@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
+from typing import Any
 
 import pytest
+from flask import Flask, template_rendered
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from cylinder_trace.auth.tokens import authenticate
+from cylinder_trace.catering.export import catering_csv
+from cylinder_trace.catering.lookup import get_visible_catering_user
+from cylinder_trace.catering.review import iter_catering_users
+from cylinder_trace.catering.rows import row_of
+from cylinder_trace.catering.schemas import CateringUserSchema
+from cylinder_trace.catering.status import period_now
+from cylinder_trace.web.current import settings
 from tests.catering.helpers import catering_user, checked, cst
 from tests.pages.helpers import login, text
 from tests.world import World
@@ -19,11 +31,11 @@ NOW = cst(2026, 11, 26, 15, 0)  # a Thursday, China time
 
 @pytest.fixture
 def now(monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime], None]:
-    from cylinder_trace.catering import api
+    from cylinder_trace.catering import status
     from cylinder_trace.web import bounds
 
     def set_now(instant: datetime) -> None:
-        monkeypatch.setattr(api, "clock", lambda: instant)
+        monkeypatch.setattr(status, "clock", lambda: instant)
         monkeypatch.setattr(bounds, "clock", instant.timestamp)
 
     return set_now
@@ -145,3 +157,54 @@ def test_english_dashboard(
     page = text(client.get("/bureau?lang=en"))
     for words in ("Check rate this week", "Never checked", "By supplier company"):
         assert words in page
+
+
+@contextmanager
+def rendered_contexts(app: Flask) -> Iterator[list[dict[str, Any]]]:
+    """The contexts of the templates rendered inside the block, in order."""
+    contexts: list[dict[str, Any]] = []
+
+    def record(_sender: Flask, template: Any, context: dict[str, Any], **_: Any) -> None:
+        contexts.append(context)
+
+    template_rendered.connect(record, app)
+    try:
+        yield contexts
+    finally:
+        template_rendered.disconnect(record, app)
+
+
+def test_one_user_gives_one_row_to_the_api_the_exports_and_the_pages(
+    app: Flask, client: FlaskClient, db_session: Session, world: World, catering_world: dict
+) -> None:
+    """rows.catering_user_row is the one builder: the same user, the same row everywhere."""
+    login(client, db_session, world.users["dazu_reviewer"])
+    user_id = catering_world["checked"]["id"]  # checked this week, one open hazard
+    with app.test_request_context():
+        principal = authenticate(db_session, world.tokens["dazu_reviewer"])
+        period = period_now(settings())
+        customer = get_visible_catering_user(db_session, principal, user_id)
+        built = row_of(db_session, customer, period)
+        exported = list(iter_catering_users(db_session, principal, {}, period))
+        tz = settings().time_zone
+    assert built["open_hazards"] == 1 and built["status"] == "checked_this_period"
+    assert [row for row in exported if row["id"] == user_id] == [built]
+
+    with rendered_contexts(app) as contexts:
+        assert client.get(f"/bureau/users/{user_id}").status_code == 200
+        assert client.get("/bureau").status_code == 200
+    detail_page, list_page = contexts
+    assert detail_page["row"] == built
+    assert [row for row in list_page["rows"] if row["id"] == user_id] == [built]
+
+    headers = world.auth("dazu_reviewer")
+    detail = client.get(f"/api/v1/catering-users/{user_id}", headers=headers).get_json()
+    assert detail == json.loads(json.dumps(CateringUserSchema().dump(built)))
+    listed = client.get("/api/v1/catering-users?page_size=100", headers=headers).get_json()
+    assert [row for row in listed if row["id"] == user_id] == [detail]
+
+    expected = catering_csv([built], tz).decode("utf-8-sig").splitlines()
+    for url in ("/api/v1/catering-users/export.csv", "/bureau/export.csv"):
+        got = client.get(url, headers=headers).data.decode("utf-8-sig").splitlines()
+        assert got[0] == expected[0], url
+        assert expected[1] in got[1:], url
