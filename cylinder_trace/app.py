@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from cylinder_trace.config import load_settings
+from cylinder_trace.config import REGISTRY_EXTENSION, SETTINGS_CONFIG_KEY, load_settings
 from cylinder_trace.db import Database
 from cylinder_trace.web import edge
 from cylinder_trace.web.api import Api, fix_spec_fields, register_blueprints
@@ -40,12 +40,21 @@ class ReusedSerializerSessionInterface(SecureCookieSessionInterface):
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the app. ``config`` overrides environment variables of the same names."""
+    """Build the app. ``config`` overrides environment variables of the same names.
+
+    Every setting is read and checked here (``config.load_settings``: a bad value raises
+    ``ConfigError`` now, not at a first request), and the app's singletons are built from
+    them (``registry.build_registry``); read them with ``web.current.settings()`` and
+    ``web.current.registry()``.
+    """
     settings = load_settings(config)
+    from cylinder_trace.registry import build_registry
+
+    registry = build_registry(settings)
     app = Flask(__name__, instance_path=str(settings.instance_path))
     app.config.update(
+        {SETTINGS_CONFIG_KEY: settings},
         SECRET_KEY=settings.secret_key,
-        CT_SETTINGS=settings,
         TESTING=settings.env == "testing",
         API_TITLE="cylinder-trace",
         API_VERSION="v1",
@@ -82,6 +91,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     database = Database(settings.database_url, echo=settings.sql_echo)
     app.extensions["cylinder_trace.db"] = database
+    app.extensions[REGISTRY_EXTENSION] = registry
     _manage_request_sessions(app)
     # Before any route exists: the edge brings the converters that bound path integers.
     edge.install(app)
@@ -117,8 +127,8 @@ def _blueprints() -> list[Any]:
     from cylinder_trace.customers.api import blp as customers
     from cylinder_trace.cylinders.api import blp as cylinders
     from cylinder_trace.cylinders.history_api import blp as cylinder_history
-    from cylinder_trace.cylinders.label_api import blp as cylinder_labels
-    from cylinder_trace.cylinders.label_api import verify_blp as labels
+    from cylinder_trace.cylinders.label_printing_api import blp as cylinder_labels
+    from cylinder_trace.cylinders.label_printing_api import verify_blp as labels
     from cylinder_trace.devices.api import blp as devices
     from cylinder_trace.health.api import blp as health
     from cylinder_trace.organisations.api import blp as organisations

@@ -13,7 +13,6 @@ from flask.views import MethodView
 
 from cylinder_trace.customers import services
 from cylinder_trace.customers.cards import card_payload, card_png
-from cylinder_trace.customers.crypto import pii_vault
 from cylinder_trace.customers.export import customers_csv
 from cylinder_trace.customers.schemas import (
     CustomerCreateSchema,
@@ -30,6 +29,7 @@ from cylinder_trace.db import get_session
 from cylinder_trace.domain.roles import Role
 from cylinder_trace.scans.reading import customer_holdings
 from cylinder_trace.web.api import Blueprint, current_principal, paginate_query
+from cylinder_trace.web.current import registry
 
 blp = Blueprint(
     "customers",
@@ -54,7 +54,7 @@ def _binary(content_type: str, description: str) -> dict[str, Any]:
 
 def _filtered(filters: dict[str, Any]) -> Any:
     return services.filter_customers(
-        pii_vault(), services.visible_customers(current_principal()), filters
+        registry().pii_vault, services.visible_customers(current_principal()), filters
     )
 
 
@@ -87,7 +87,9 @@ class Customers(MethodView):
         a second registration is 409 customer_already_registered with details.existing_id.
         Invalid identifiers are 422 with details.field, message_en and message_zh.
         """
-        return services.register_customer_as(get_session(), pii_vault(), current_principal(), data)
+        return services.register_customer_as(
+            get_session(), registry().pii_vault, current_principal(), data
+        )
 
 
 @blp.route("/lookup")
@@ -166,7 +168,7 @@ class CustomerReveal(MethodView):
         customer = services.get_visible_customer(session, principal, customer_id)
         number, reveal = services.reveal_id_number(
             session,
-            pii_vault(),
+            registry().pii_vault,
             principal,
             customer,
             reason=data["reason"],
@@ -206,7 +208,11 @@ class CustomerCard(MethodView):
         code, signed, and nothing personal.
         """
         customer = services.get_visible_customer(get_session(), current_principal(), customer_id)
-        return Response(card_png(card_payload(customer)), mimetype="image/png", headers=NO_STORE)
+        return Response(
+            card_png(card_payload(customer, registry().card_signer)),
+            mimetype="image/png",
+            headers=NO_STORE,
+        )
 
 
 @blp.route("/<int:customer_id>/holdings")

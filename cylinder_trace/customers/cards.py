@@ -20,7 +20,7 @@ import hashlib
 import hmac
 import io
 import secrets
-from typing import Any, Final
+from typing import Final
 from urllib.parse import urlsplit
 
 import qrcode
@@ -28,9 +28,10 @@ from qrcode.constants import ERROR_CORRECT_M
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cylinder_trace.config import Settings
 from cylinder_trace.customers.models import Customer
 from cylinder_trace.domain.errors import DomainError
-from cylinder_trace.labels.signing import LabelInvalid, LabelSigner
+from cylinder_trace.qr_labels.signing import LabelInvalid, LabelSigner
 
 CARD_PATH: Final = "K/"
 CARD_CODE_PREFIX: Final = "K"
@@ -38,7 +39,6 @@ CARD_CODE_PREFIX: Final = "K"
 _CARD_ALPHABET: Final = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _CARD_CODE_CHARS: Final = 16  # 16 x 5 bits = 80 random bits
 _KEY_PURPOSE: Final = b"cylinder-trace/customer-card/v1"
-_EXTENSION: Final = "cylinder_trace.card_signer"
 
 
 class CustomerCardInvalid(DomainError):
@@ -72,8 +72,9 @@ def card_keys(label_keys: dict[str, bytes]) -> dict[str, bytes]:
     }
 
 
-def signer_for(settings: Any) -> LabelSigner:
-    """The card signer for these settings (the label base URL and keys)."""
+def signer_for(settings: Settings) -> LabelSigner:
+    """The card signer for these settings (the label base URL and keys); the registry holds
+    the app's one."""
     return LabelSigner(
         card_base_url(settings.label_base_url),
         card_keys(settings.label_keys),
@@ -81,20 +82,10 @@ def signer_for(settings: Any) -> LabelSigner:
     )
 
 
-def card_signer() -> LabelSigner:
-    """The current app's card signer, built once from its settings."""
-    from flask import current_app
-
-    signer = current_app.extensions.get(_EXTENSION)
-    if signer is None:
-        signer = signer_for(current_app.config["CT_SETTINGS"])
-        current_app.extensions[_EXTENSION] = signer
-    return signer
-
-
-def card_payload(customer: Customer, signer: LabelSigner | None = None) -> str:
-    """The signed QR payload printed on the customer's card."""
-    return (signer or card_signer()).sign(customer.card_code)
+def card_payload(customer: Customer, signer: LabelSigner) -> str:
+    """The signed QR payload printed on the customer's card (``signer``: the registry's
+    ``card_signer``)."""
+    return signer.sign(customer.card_code)
 
 
 def card_png(payload: str, *, box_size: int = 8) -> bytes:
@@ -111,7 +102,7 @@ def resolve_customer_card(
     session: Session,
     payload: str,
     *,
-    signer: LabelSigner | None = None,
+    signer: LabelSigner,
     company_id: int | None = None,
 ) -> Customer:
     """The customer behind a scanned card payload.
@@ -124,7 +115,7 @@ def resolve_customer_card(
     """
     message = "This is not a customer card issued by cylinder-trace for your company."
     try:
-        card_code = (signer or card_signer()).verify(payload.strip())
+        card_code = signer.verify(payload.strip())
     except LabelInvalid as exc:
         raise CustomerCardInvalid(message, details={"reason": exc.reason}) from None
     customer = session.scalar(select(Customer).where(Customer.card_code == card_code))

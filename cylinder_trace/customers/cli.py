@@ -5,12 +5,12 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from cylinder_trace.customers.crypto import pii_vault
 from cylinder_trace.customers.services import (
     count_id_numbers_under_current_key,
     reencrypt_id_number_batch,
 )
 from cylinder_trace.db import get_database
+from cylinder_trace.web.current import registry
 
 
 @click.group("customers")
@@ -37,7 +37,7 @@ def reencrypt_command(batch_size: int, dry_run: bool) -> None:
     decrypts is left as it is and named; the command then exits with status 1, and the
     old key must stay until it is dealt with.
     """
-    vault = pii_vault()
+    vault = registry().pii_vault
     verb = "would be re-encrypted" if dry_run else "re-encrypted"
     reencrypted = 0
     failures: list[tuple[int, str]] = []

@@ -28,27 +28,24 @@ import binascii
 import hashlib
 import hmac
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from cylinder_trace.config import b64decode_lenient as _b64decode
 
 FORMAT_VERSION: Final = "v1"
-KEY_BYTES: Final = 32
-MIN_HASH_KEY_BYTES: Final = 32
 NONCE_BYTES: Final = 12
-KEY_ID_RE: Final = re.compile(r"\A[0-9A-Za-z]{1,16}\Z")
-DEV_KEY_ID: Final = "dev"
-_EXTENSION: Final = "cylinder_trace.pii_vault"
 
 
 class PiiConfigError(ValueError):
-    """The PII key configuration is missing or broken; config.py turns it into ConfigError."""
+    """A vault built from keys that do not fit together (the current key is not among them).
+
+    The keys themselves are parsed and checked by ``config.load_settings`` (ConfigError).
+    """
 
 
 class DecryptionFailed(Exception):
@@ -58,87 +55,8 @@ class DecryptionFailed(Exception):
     """
 
 
-def _b64decode(text: str) -> bytes:
-    value = text.strip().replace("-", "+").replace("_", "/")
-    return base64.b64decode(value + "=" * (-len(value) % 4), validate=True)
-
-
 def _b64encode(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
-
-
-def parse_key_ring(spec: str) -> dict[str, bytes]:
-    """Parse ``CT_PII_KEYS``: ``"kid:base64,kid:base64"``, the first key being the current one.
-
-    Every key is 32 bytes (AES-256) in standard or URL-safe base64; generate one with
-    ``python -c "import base64, os; print(base64.b64encode(os.urandom(32)).decode())"``.
-    """
-    keys: dict[str, bytes] = {}
-    for item in filter(None, (part.strip() for part in spec.split(","))):
-        kid, sep, value = item.partition(":")
-        kid = kid.strip()
-        if not sep or not KEY_ID_RE.match(kid):
-            raise PiiConfigError(
-                "CT_PII_KEYS entries look like KEYID:BASE64KEY, the key id 1-16 letters or digits"
-            )
-        if kid in keys:
-            raise PiiConfigError(f"CT_PII_KEYS names key id {kid!r} twice")
-        try:
-            key = _b64decode(value)
-        except binascii.Error:
-            raise PiiConfigError(f"CT_PII_KEYS key {kid!r} is not valid base64") from None
-        if len(key) != KEY_BYTES:
-            raise PiiConfigError(f"CT_PII_KEYS key {kid!r} must be {KEY_BYTES} bytes")
-        keys[kid] = key
-    if not keys:
-        raise PiiConfigError("CT_PII_KEYS names no key")
-    return keys
-
-
-def parse_hash_key(spec: str) -> bytes:
-    """Parse ``CT_PII_HASH_KEY``: base64 of at least 32 random bytes."""
-    try:
-        key = _b64decode(spec)
-    except binascii.Error:
-        raise PiiConfigError("CT_PII_HASH_KEY is not valid base64") from None
-    if len(key) < MIN_HASH_KEY_BYTES:
-        raise PiiConfigError(f"CT_PII_HASH_KEY must be at least {MIN_HASH_KEY_BYTES} bytes")
-    return key
-
-
-def derive_key(secret_key: str, purpose: str) -> bytes:
-    """A development/testing key derived from SECRET_KEY with HKDF-SHA256, one per purpose."""
-    return HKDF(
-        algorithm=hashes.SHA256(),
-        length=KEY_BYTES,
-        salt=None,
-        info=f"cylinder-trace/{purpose}".encode("ascii"),
-    ).derive(secret_key.encode("utf-8"))
-
-
-def pii_settings(
-    environ: Mapping[str, str], *, production: bool, secret_key: str
-) -> dict[str, Any]:
-    """The PII key settings from the environment, as ``Settings`` field values.
-
-    Production refuses to start without ``CT_PII_KEYS`` and ``CT_PII_HASH_KEY``: a key
-    derived from SECRET_KEY would make every stored number unreadable, and every lookup
-    fail, the day SECRET_KEY is rotated. Development and testing derive both from
-    SECRET_KEY so that ``make run`` works with no set-up.
-    """
-    keys_spec = (environ.get("CT_PII_KEYS") or "").strip()
-    hash_spec = (environ.get("CT_PII_HASH_KEY") or "").strip()
-    if production and (not keys_spec or not hash_spec):
-        raise PiiConfigError(
-            "CT_PII_KEYS and CT_PII_HASH_KEY must be set in production: ID numbers are stored "
-            "encrypted under them and must stay readable whatever happens to SECRET_KEY."
-        )
-    if keys_spec:
-        keys = parse_key_ring(keys_spec)
-    else:
-        keys = {DEV_KEY_ID: derive_key(secret_key, "pii-encryption/v1")}
-    hash_key = parse_hash_key(hash_spec) if hash_spec else derive_key(secret_key, "pii-lookup/v1")
-    return {"pii_keys": keys, "pii_key_id": next(iter(keys)), "pii_hash_key": hash_key}
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,14 +122,3 @@ class PiiVault:
         """Keyed HMAC-SHA256 (hex) of a normalised identifier, for equality lookups."""
         message = purpose.encode("ascii") + b"\x00" + value.encode("utf-8")
         return hmac.new(self.hash_key, message, hashlib.sha256).hexdigest()
-
-
-def pii_vault() -> PiiVault:
-    """The current app's vault, built once from its settings."""
-    from flask import current_app
-
-    vault = current_app.extensions.get(_EXTENSION)
-    if vault is None:
-        vault = PiiVault.from_settings(current_app.config["CT_SETTINGS"])
-        current_app.extensions[_EXTENSION] = vault
-    return vault

@@ -12,7 +12,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from cylinder_trace.customers.models import CustomerKind, PremisesType
-from cylinder_trace.customers.validation import MESSAGES
+from cylinder_trace.customers.validation import messages_of
 from cylinder_trace.organisations.schemas import DIVISION_CODE_PATTERN
 from cylinder_trace.web.bounds import InputSchema
 
@@ -20,7 +20,7 @@ ID_NUMBER_DOC = (
     "Resident ID number (GB 11643): 18 characters, the last a digit or X (x accepted). "
     "For a business, its responsible person's. Write-only: responses show it masked."
 )
-_NOT_IN_URL = " / ".join(MESSAGES["id_number_not_in_url"])
+_NOT_IN_URL = " / ".join(messages_of("id_number_not_in_url"))
 
 
 class _PremisesFields(InputSchema):

@@ -13,8 +13,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, lazyload, load_only
 
-from cylinder_trace.access import customer_condition, in_jurisdiction, may_read_customer
-from cylinder_trace.auth.principal import Principal
+from cylinder_trace.access import (
+    customer_condition,
+    in_jurisdiction,
+    may_read_customer,
+    readable,
+)
 from cylinder_trace.customers.cards import new_card_code
 from cylinder_trace.customers.crypto import FORMAT_VERSION, DecryptionFailed, PiiVault
 from cylinder_trace.customers.models import Customer, CustomerKind, IdNumberReveal
@@ -31,6 +35,7 @@ from cylinder_trace.domain.errors import Conflict, DomainError, Forbidden, NotFo
 from cylinder_trace.domain.identity import mask_id_number
 from cylinder_trace.domain.roles import COMPANY_ROLES, OrganisationKind, Role
 from cylinder_trace.organisations.models import Organisation
+from cylinder_trace.principal import Principal
 from cylinder_trace.users.models import User
 
 log = logging.getLogger(__name__)
@@ -142,10 +147,8 @@ def visible_customers(principal: Principal) -> Select[tuple[Customer]]:
 
 def get_visible_customer(session: Session, principal: Principal, customer_id: int) -> Customer:
     """One customer the caller may read; NotFound otherwise, so existence does not leak."""
-    customer = session.get(Customer, customer_id)
-    if customer is None or not may_read_customer(principal, customer):
-        raise NotFound(f"No customer {customer_id}.", code="customer_not_found")
-    return customer
+    missing = NotFound(f"No customer {customer_id}.", code="customer_not_found")
+    return readable(principal, session.get(Customer, customer_id), may_read_customer, missing)
 
 
 def may_change_customer(principal: Principal, customer: Customer) -> bool:

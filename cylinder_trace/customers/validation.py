@@ -8,8 +8,9 @@ No message ever repeats the value it refuses (it may be an ID number).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
+from types import MappingProxyType
 from typing import Any
 
 from cylinder_trace.customers.models import CustomerKind, PremisesType
@@ -21,6 +22,8 @@ from cylinder_trace.domain.identity import (
     validate_id_number,
 )
 from cylinder_trace.domain.jurisdiction import DivisionCodeError, validate_division_code
+from cylinder_trace.domain.messages import N_
+from cylinder_trace.translations import translate
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,55 +59,53 @@ class CustomerInvalid(DomainError):
         self.problems = problems
 
 
-MESSAGES: dict[str, tuple[str, str]] = {
-    "name_missing": ("The name must not be empty.", "名称不能为空。"),
-    "address_missing": ("The address must not be empty.", "地址不能为空。"),
-    "credit_code_required": (
-        "A business customer needs its unified social credit code.",
-        "企业用户须填写统一社会信用代码。",
-    ),
-    "credit_code_not_for_person": (
-        "A person has no credit code: register a business as a business customer.",
-        "个人用户无统一社会信用代码，企业请按企业用户登记。",
-    ),
-    "responsible_person_required": (
-        "A business customer needs the name of its responsible person.",
-        "企业用户须填写负责人姓名。",
-    ),
-    "responsible_person_not_for_person": (
-        "Only a business customer has a responsible person.",
-        "只有企业用户需要填写负责人。",
-    ),
-    "catering_needs_business": (
-        "A catering user is registered as a business, with its credit code.",
-        "餐饮用户须按企业用户登记（含统一社会信用代码）。",
-    ),
-    "premises_floor_zero": (
-        "There is no floor 0: the ground floor is 1, the first basement -1.",
-        "楼层不能为0：地面层为1，地下一层为-1。",
-    ),
-    "division_code_invalid": (
-        "Not a valid 6-digit administrative division code (e.g. 500111).",
-        "行政区划代码无效，应为6位代码（如500111）。",
-    ),
-    "company_id_required": (
-        "A system admin must name the gas company (company_id) that supplies the customer.",
-        "系统管理员登记用户时须指定供气企业（company_id）。",
-    ),
-    "reveal_reason_required": (
-        "Say why the full ID number is needed (at least 2 characters); it is recorded.",
-        "请填写查看完整身份证号码的理由（至少2个字），该理由将被记录。",
-    ),
-    "id_number_not_in_url": (
-        "Do not put ID numbers in a URL (URLs are logged): use POST /customers/lookup.",
-        "身份证号码不得放在URL中（URL会被记录到日志），请使用 POST /customers/lookup。",
-    ),
-}
+# The problems' English source texts: gettext msgids, translated through the catalogs
+# (cylinder_trace/translations) into both languages of every answer.
+MESSAGES: Mapping[str, str] = MappingProxyType(
+    {
+        "name_missing": N_("The name must not be empty."),
+        "address_missing": N_("The address must not be empty."),
+        "credit_code_required": N_("A business customer needs its unified social credit code."),
+        "credit_code_not_for_person": N_(
+            "A person has no credit code: register a business as a business customer."
+        ),
+        "responsible_person_required": N_(
+            "A business customer needs the name of its responsible person."
+        ),
+        "responsible_person_not_for_person": N_(
+            "Only a business customer has a responsible person."
+        ),
+        "catering_needs_business": N_(
+            "A catering user is registered as a business, with its credit code."
+        ),
+        "premises_floor_zero": N_(
+            "There is no floor 0: the ground floor is 1, the first basement -1."
+        ),
+        "division_code_invalid": N_(
+            "Not a valid 6-digit administrative division code (e.g. 500111)."
+        ),
+        "company_id_required": N_(
+            "A system admin must name the gas company (company_id) that supplies the customer."
+        ),
+        "reveal_reason_required": N_(
+            "Say why the full ID number is needed (at least 2 characters); it is recorded."
+        ),
+        "id_number_not_in_url": N_(
+            "Do not put ID numbers in a URL (URLs are logged): use POST /customers/lookup."
+        ),
+    }
+)
+
+
+def messages_of(code: str) -> tuple[str, str]:
+    """The message of ``code`` (a key of MESSAGES) in English and in Chinese."""
+    text = MESSAGES[code]
+    return translate(text, "en"), translate(text, "zh")
 
 
 def problem(field: str, code: str) -> FieldProblem:
     """The problem ``code`` (a key of MESSAGES) on ``field``, with both messages."""
-    message_en, message_zh = MESSAGES[code]
+    message_en, message_zh = messages_of(code)
     return FieldProblem(field, code, message_en, message_zh)
 
 

@@ -16,18 +16,16 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from cylinder_trace.auth.models import ApiToken
-from cylinder_trace.auth.principal import Principal
-from cylinder_trace.catering.settings import CateringSettings
 from cylinder_trace.config import Settings
-from cylinder_trace.customers.crypto import PiiVault
 from cylinder_trace.cylinders.models import Cylinder
 from cylinder_trace.cylinders.services import CylinderInput, register_cylinder
 from cylinder_trace.db import utcnow
 from cylinder_trace.demo.customers import seed_catering, seed_household
 from cylinder_trace.devices.models import Device
 from cylinder_trace.domain.inspection import add_months
-from cylinder_trace.labels.signing import LabelSigner
 from cylinder_trace.organisations.models import Organisation
+from cylinder_trace.principal import Principal
+from cylinder_trace.registry import Registry
 from cylinder_trace.scans.context import ScanContext
 from cylinder_trace.scans.models import ScanResult
 from cylinder_trace.scans.schemas import ScanCreateSchema
@@ -165,14 +163,12 @@ class _Scanner:
         session: Session,
         principal: Principal,
         settings: Settings,
-        signer: LabelSigner,
-        vault: PiiVault,
+        registry: Registry,
     ) -> None:
         self.session = session
         self.principal = principal
         self.settings = settings
-        self.signer = signer
-        self.vault = vault
+        self.registry = registry
         self.recorded = 0
 
     def scan(self, kind: str, code: str, expect: str = ScanResult.ACCEPTED, **fields: Any) -> None:
@@ -190,8 +186,7 @@ class _Scanner:
             now,
             principal=self.principal,
             settings=self.settings,
-            signer=self.signer,
-            vault=self.vault,
+            registry=self.registry,
         )
         item = ScanCreateSchema().load(body)
         result = record_scans(self.session, ctx, [item], interactive=True)[0]
@@ -222,9 +217,7 @@ def seed_activity(
     api_tokens: dict[str, ApiToken],
     handheld: Device,
     settings: Settings,
-    vault: PiiVault,
-    signer: LabelSigner,
-    catering: CateringSettings,
+    registry: Registry,
     now: datetime,
 ) -> DemoActivity:
     """Give the demo company cylinders, fills, deliveries, customers and catering checks.
@@ -234,6 +227,7 @@ def seed_activity(
     token each person would scan with. Flushes, never commits.
     """
     company, station, supply = orgs["company"], orgs["station"], orgs["supply"]
+    vault = registry.pii_vault
     filler, courier, admin = users["dz.filler"], users["dz.courier"], users["dz.admin"]
     today = now.astimezone(settings.time_zone).date()
     plans = _cylinder_plans(today, settings)
@@ -258,7 +252,7 @@ def seed_activity(
         checker=courier,
         handheld=handheld,
         settings=settings,
-        catering=catering,
+        store=registry.file_store,
         now=now,
     )
 
@@ -266,8 +260,7 @@ def seed_activity(
         session,
         Principal(api_tokens["dz.filler"].id, organisation=station, user=filler),
         settings,
-        signer,
-        vault,
+        registry,
     )
     filled = [code for code in codes if by_code[code].fill_offset_kg is not None]
     for code in filled:
@@ -280,8 +273,7 @@ def seed_activity(
         session,
         Principal(api_tokens["dz.courier"].id, organisation=supply, user=courier, device=handheld),
         settings,
-        signer,
-        vault,
+        registry,
     )
     deliveries = [(codes[0], household), (codes[1], catering_users[0])]
     for code, customer in deliveries:
@@ -293,7 +285,7 @@ def seed_activity(
         filled_codes=[code for code in filled if code != overdue_code],
         delivered_codes=[code for code, _ in deliveries],
         overdue_code=overdue_code,
-        overdue_url=signer.sign(overdue_code),
+        overdue_url=registry.label_signer.sign(overdue_code),
         scrapped_code=scrapped_code,
         scans=len(codes) + station_scanner.recorded + courier_scanner.recorded,
         household_customers=1,

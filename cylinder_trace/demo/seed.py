@@ -20,9 +20,6 @@ from sqlalchemy.orm import Session
 
 from cylinder_trace.auth.models import ApiToken
 from cylinder_trace.auth.tokens import issue_token
-from cylinder_trace.catering.settings import catering_settings
-from cylinder_trace.customers.crypto import pii_vault
-from cylinder_trace.cylinders.labels import label_signer
 from cylinder_trace.db import get_database, utcnow
 from cylinder_trace.demo.activity import DemoActivity, seed_activity
 from cylinder_trace.devices.models import Device
@@ -32,6 +29,7 @@ from cylinder_trace.organisations.models import Organisation
 from cylinder_trace.organisations.services import create_organisation
 from cylinder_trace.users.models import User
 from cylinder_trace.users.services import create_user, set_password
+from cylinder_trace.web.current import registry, settings
 
 DAZU = "500111"
 YUBEI = "500112"
@@ -190,16 +188,15 @@ def seed_demo_world(session: Session) -> DemoWorld:
         set_password(session, user, password)
         passwords[username] = password
     assert cast.handheld is not None
+    config, singletons = settings(), registry()
     activity = seed_activity(
         session,
         orgs=cast.orgs,
         users=cast.users,
         api_tokens=cast.api_tokens,
         handheld=cast.handheld,
-        settings=current_app.config["CT_SETTINGS"],
-        vault=pii_vault(),
-        signer=label_signer(),
-        catering=catering_settings(),
+        settings=config,
+        registry=singletons,
         now=utcnow(),
     )
     return DemoWorld(tokens=cast.issued, passwords=passwords, activity=activity)

@@ -8,12 +8,12 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from cylinder_trace.access import device_condition, may_manage_organisation
-from cylinder_trace.auth.principal import Principal
 from cylinder_trace.devices.models import Device
 from cylinder_trace.domain.errors import Conflict, DomainError, Forbidden, NotFound
 from cylinder_trace.domain.roles import DEVICE_ORGANISATION_KINDS, DeviceKind
 from cylinder_trace.organisations.models import Organisation
 from cylinder_trace.organisations.services import get_visible_organisation
+from cylinder_trace.principal import Principal
 
 
 def register_device(

@@ -18,12 +18,12 @@ from functools import cache, wraps
 from typing import Any
 
 from flask import g, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from cylinder_trace.auth.page_sessions import end_session, session_user, start_session
-from cylinder_trace.auth.principal import Principal
 from cylinder_trace.auth.sign_in import (
     forget_sign_in_failures,
     record_sign_in_failure,
@@ -31,7 +31,6 @@ from cylinder_trace.auth.sign_in import (
 )
 from cylinder_trace.db import get_session, utcnow
 from cylinder_trace.domain.roles import Role
-from cylinder_trace.pages.i18n import t
 from cylinder_trace.pages.redirects import next_of, safe_next
 from cylinder_trace.pages.web import (
     SESSION_ID_KEY,
@@ -41,6 +40,7 @@ from cylinder_trace.pages.web import (
     render_error,
     settings,
 )
+from cylinder_trace.principal import Principal
 from cylinder_trace.users.models import User
 from cylinder_trace.users.services import PASSWORD_METHOD, check_password
 
@@ -108,7 +108,7 @@ def require_roles(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., 
                     return {
                         "code": "login_required",
                         "status": 401,
-                        "message": t("login_needed"),
+                        "message": gettext("Please sign in"),
                     }, 401
                 return redirect(url_for("pages.login", next=next_of(request)))
             if user.role not in roles:
@@ -165,7 +165,9 @@ def login() -> Any:
         # Refused before the password is looked at: a guess that happens to be right now
         # gains nothing.
         minutes = max(1, math.ceil(wait.total_seconds() / 60))
-        error = t("login_throttled", minutes=minutes)
+        error = gettext(
+            "Too many failed sign-ins: try again in %(minutes)s minutes", minutes=minutes
+        )
         page = render_template("login.html", next_url=next_url, error=error)
         return page, 429, {"Retry-After": str(math.ceil(wait.total_seconds()))}
     user = db.scalar(select(User).where(User.username == username)) if username else None
@@ -177,10 +179,14 @@ def login() -> Any:
         valid = False
     if not valid:
         record_sign_in_failure(db, username, address, now, limits)
-        return render_template("login.html", next_url=next_url, error=t("login_failed"))
+        return render_template(
+            "login.html", next_url=next_url, error=gettext("Wrong username or password")
+        )
     forget_sign_in_failures(db, username)
     if not user.active or not user.organisation.active:
-        return render_template("login.html", next_url=next_url, error=t("account_inactive"))
+        return render_template(
+            "login.html", next_url=next_url, error=gettext("This account is deactivated")
+        )
     _clear_session(db)  # nothing from before signing in carries over
     session[SESSION_ID_KEY] = start_session(db, user, now, SESSION_MAX_AGE)
     new_csrf_token()

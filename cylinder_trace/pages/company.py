@@ -13,7 +13,6 @@ from typing import Any
 from flask import render_template, request
 from sqlalchemy import or_, select
 
-from cylinder_trace.customers.crypto import pii_vault
 from cylinder_trace.customers.models import Customer
 from cylinder_trace.customers.services import filter_customers, visible_customers
 from cylinder_trace.cylinders.models import Cylinder
@@ -27,9 +26,10 @@ from cylinder_trace.domain.inspection import is_inspection_overdue
 from cylinder_trace.domain.lifecycle import CylinderState
 from cylinder_trace.organisations.models import Organisation
 from cylinder_trace.pages.auth import COMPANY_ROLES, page_principal, require_roles
-from cylinder_trace.pages.web import bp, paginate, settings
+from cylinder_trace.pages.web import bp, paginate
 from cylinder_trace.scans.models import Scan, ScanResult
 from cylinder_trace.scans.reading import visible_scans
+from cylinder_trace.web.current import registry, settings
 
 PAGE_SIZE = 50
 QUERY_MAX = 64
@@ -64,7 +64,7 @@ def company_customers() -> Any:
         filters["kind"] = request.args["kind"]
     if request.args.get("catering") == "1":
         filters["catering"] = True
-    statement = filter_customers(pii_vault(), visible_customers(page_principal()), filters)
+    statement = filter_customers(registry().pii_vault, visible_customers(page_principal()), filters)
     rows, total, page, pages = paginate(session, statement, PAGE_SIZE)
     return render_template(
         "company_customers.html",

@@ -16,14 +16,15 @@ from flask.blueprints import BlueprintSetupState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cylinder_trace.cylinders.labels import label_signer
+from cylinder_trace.config import SETTINGS_CONFIG_KEY
 from cylinder_trace.cylinders.models import Cylinder
 from cylinder_trace.db import get_session, utcnow
 from cylinder_trace.domain.inspection import is_inspection_overdue, is_past_scrap_date
 from cylinder_trace.domain.lifecycle import ScanKind
-from cylinder_trace.labels.signing import LabelInvalid
-from cylinder_trace.pages.web import bp, settings
+from cylinder_trace.pages.web import bp
+from cylinder_trace.qr_labels.signing import LabelInvalid
 from cylinder_trace.scans.models import Scan, ScanResult
+from cylinder_trace.web.current import registry, settings
 
 PUBLIC_HEADERS = {
     # Status changes (a stop, a scrap): always ask again. Not for search engines.
@@ -84,7 +85,7 @@ LABEL_PATH = "/C/"
 @bp.record_once
 def _route_the_configured_label_path(state: BlueprintSetupState) -> None:
     """Serve the page under the path the labels print too, when it is not /C/."""
-    base = state.app.config["CT_SETTINGS"].label_base_url
+    base = state.app.config[SETTINGS_CONFIG_KEY].label_base_url
     path = "/" + base.split("://", 1)[1].split("/", 1)[1]
     if path not in (LABEL_PATH, "/"):
         state.add_url_rule(f"{path}<token>", "public_cylinder_configured", public_cylinder)
@@ -94,7 +95,7 @@ def _route_the_configured_label_path(state: BlueprintSetupState) -> None:
 def public_cylinder(token: str) -> Any:
     """The public page of one cylinder, from its signed label token."""
     try:
-        code = label_signer().verify_token(token)
+        code = registry().label_signer.verify_token(token)
     except LabelInvalid:
         return _not_genuine()
     session = get_session()

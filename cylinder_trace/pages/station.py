@@ -14,20 +14,20 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from flask import render_template, request, session
+from flask_babel import gettext
 from sqlalchemy import select
 
-from cylinder_trace.customers.crypto import pii_vault
-from cylinder_trace.cylinders.labels import label_signer
 from cylinder_trace.cylinders.models import Cylinder
 from cylinder_trace.db import get_session, utcnow
 from cylinder_trace.domain.lifecycle import ScanKind
-from cylinder_trace.labels.signing import LabelInvalid
 from cylinder_trace.pages.auth import STATION_ROLES, page_principal, require_roles
-from cylinder_trace.pages.i18n import t, term
-from cylinder_trace.pages.web import bp, settings
+from cylinder_trace.pages.i18n import term
+from cylinder_trace.pages.web import bp
+from cylinder_trace.qr_labels.signing import LabelInvalid
 from cylinder_trace.scans.context import ScanContext
 from cylinder_trace.scans.fill_check import fill_check
 from cylinder_trace.scans.models import Scan
+from cylinder_trace.web.current import registry, settings
 
 KEEP_CHECKS = 30
 MAX_SCAN_LENGTH = 300
@@ -41,8 +41,7 @@ def scan_context() -> ScanContext:
         utcnow(),
         principal=page_principal(),
         settings=settings(),
-        signer=label_signer(),
-        vault=pii_vault(),
+        registry=registry(),
     )
 
 
@@ -66,7 +65,7 @@ def _shown(scanned: str, query: dict[str, str]) -> str:
     if "code" in query:
         return query["code"].upper()[:SHOWN_LENGTH]
     try:
-        return label_signer().verify(scanned)
+        return registry().label_signer.verify(scanned)
     except LabelInvalid:
         return scanned[:SHOWN_LENGTH]
 
@@ -88,7 +87,12 @@ def _remember(today: str, entry: list[Any]) -> dict[str, Any]:
 
 
 def counts_text(kept: dict[str, Any]) -> str:
-    return t("today_counts", total=kept["total"], ok=kept["ok"], refused=kept["total"] - kept["ok"])
+    return gettext(
+        "Checked %(total)s today: %(ok)s may be filled, %(refused)s refused",
+        total=kept["total"],
+        ok=kept["ok"],
+        refused=kept["total"] - kept["ok"],
+    )
 
 
 def check_scan(raw: str) -> dict[str, Any]:
@@ -103,7 +107,7 @@ def check_scan(raw: str) -> dict[str, Any]:
     kept = _remember(ctx.today.isoformat(), entry)
     return {
         "allowed": answer["allowed"],
-        "headline": t("fill_allowed") if answer["allowed"] else t("fill_refused"),
+        "headline": gettext("May be filled") if answer["allowed"] else gettext("Do not fill"),
         "reasons": [
             {"code": code, "text": term("reason", code, reason["message"])}
             for code, reason in zip(codes, answer["reasons"], strict=True)
@@ -171,5 +175,9 @@ def station_check() -> Any:
     body = request.get_json(silent=True)
     raw = body.get("scan") if isinstance(body, dict) else None
     if not isinstance(raw, str) or not normalise_scan(raw):
-        return {"code": "scan_missing", "status": 400, "message": t("scan_prompt")}, 400
+        return {
+            "code": "scan_missing",
+            "status": 400,
+            "message": gettext("Scan the cylinder's QR code or type its code, then Enter"),
+        }, 400
     return check_scan(raw)

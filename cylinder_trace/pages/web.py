@@ -7,20 +7,26 @@ bearer tokens, and neither accepts the other's credentials.
 from __future__ import annotations
 
 import hmac
-import os
 import secrets
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Flask, current_app, g, render_template, request, session
+from flask import Blueprint, Flask, g, render_template, request, session
 from flask.blueprints import BlueprintSetupState
 from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
 
-from cylinder_trace.config import Settings
+from cylinder_trace.config import SETTINGS_CONFIG_KEY, Settings
 from cylinder_trace.domain.errors import DomainError
-from cylinder_trace.pages.i18n import DEFAULT_LANGUAGE, LANGUAGES, current_language, t, term
+from cylinder_trace.pages.i18n import (
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    current_language,
+    init_babel,
+    term,
+)
+from cylinder_trace.web.current import settings
 from cylinder_trace.web.errors import KIND_STATUS, handle_error
 
 bp = Blueprint(
@@ -50,19 +56,17 @@ class CsrfRefused(Exception):
 def _configure(state: BlueprintSetupState) -> None:
     """Session cookie settings for the pages (the API never reads the session)."""
     app: Flask = state.app
-    settings: Settings = app.config["CT_SETTINGS"]
+    config: Settings = app.config[SETTINGS_CONFIG_KEY]
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     # Secure (HTTPS only) in production; CT_SESSION_COOKIE_SECURE=0 allows a plain-HTTP LAN.
-    secure = os.environ.get("CT_SESSION_COOKIE_SECURE", "")
-    if secure:
-        app.config["SESSION_COOKIE_SECURE"] = secure.strip().lower() in {"1", "true", "yes"}
-    else:
-        app.config["SESSION_COOKIE_SECURE"] = settings.is_production
+    app.config["SESSION_COOKIE_SECURE"] = config.session_cookie_secure
 
 
-def settings() -> Settings:
-    return current_app.config["CT_SETTINGS"]
+@bp.record_once
+def _translations(state: BlueprintSetupState) -> None:
+    """The pages' words from the gettext catalogs (pages/i18n.py)."""
+    init_babel(state.app)
 
 
 def csrf_token() -> str:
@@ -143,7 +147,6 @@ def percent(value: float | None) -> str:
 @bp.context_processor
 def _template_helpers() -> dict[str, Any]:
     return {
-        "t": t,
         "term": term,
         "lang": current_language(),
         "lang_url": lang_url,
@@ -156,15 +159,14 @@ def _template_helpers() -> dict[str, Any]:
 
 def render_error(status: int, message_key: str, detail: str | None = None) -> tuple[str, int]:
     """An HTML error page with a status code."""
-    return render_template("error.html", status=status, message=t(message_key), detail=detail), (
-        status
-    )
+    message = term("error", message_key)
+    return render_template("error.html", status=status, message=message, detail=detail), status
 
 
 @bp.errorhandler(CsrfRefused)
 def _csrf_refused(_error: CsrfRefused) -> Any:
     if request.is_json or request.accept_mimetypes.best == "application/json":
-        return {"code": "csrf_refused", "status": 400, "message": t("error_csrf")}, 400
+        return {"code": "csrf_refused", "status": 400, "message": term("error", "error_csrf")}, 400
     return render_error(400, "error_csrf")
 
 

@@ -10,7 +10,6 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from cylinder_trace.access import may_manage_organisation, user_condition
 from cylinder_trace.auth.page_sessions import end_user_sessions
-from cylinder_trace.auth.principal import Principal
 from cylinder_trace.domain.errors import Conflict, DomainError, Forbidden, NotFound
 from cylinder_trace.domain.roles import (
     COMPANY_ROLES,
@@ -20,6 +19,7 @@ from cylinder_trace.domain.roles import (
 )
 from cylinder_trace.organisations.models import Organisation
 from cylinder_trace.organisations.services import get_visible_organisation
+from cylinder_trace.principal import Principal
 from cylinder_trace.users.models import User
 
 

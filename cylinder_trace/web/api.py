@@ -15,11 +15,11 @@ import flask_smorest
 from flask import g, request
 from flask_smorest.utils import resolve_schema_instance
 
-from cylinder_trace.auth.principal import Principal
 from cylinder_trace.auth.tokens import authenticate
 from cylinder_trace.db import get_session
 from cylinder_trace.domain.errors import Forbidden
 from cylinder_trace.domain.roles import Role
+from cylinder_trace.principal import Principal
 from cylinder_trace.web import docs, spec
 from cylinder_trace.web.bounds import InputSchema
 from cylinder_trace.web.edge import EdgeParser

@@ -16,14 +16,14 @@ from cylinder_trace.customers.cards import (
     card_base_url,
     card_payload,
     card_png,
-    card_signer,
     new_card_code,
     resolve_customer_card,
 )
 from cylinder_trace.customers.models import Customer
-from cylinder_trace.labels.signing import LabelSigner
+from cylinder_trace.qr_labels.signing import LabelSigner
+from cylinder_trace.web.current import registry
+from tests.assertions import assert_error
 from tests.customers.helpers import id_number, person, registered
-from tests.test_auth import assert_error
 from tests.world import World
 
 
@@ -45,7 +45,7 @@ def test_card_codes_are_random_and_not_the_database_id(customers: list[Customer]
 def test_payload_names_the_card_not_the_person(app: Flask, customers: list[Customer]) -> None:
     customer = customers[0]
     with app.app_context():
-        payload = card_payload(customer)
+        payload = card_payload(customer, registry().card_signer)
     assert payload.startswith("HTTP://127.0.0.1:5000/K/" + customer.card_code + ".")
     assert customer.id_number_masked[-4:] not in payload.split("/")[-1].split(".")[0]
 
@@ -55,12 +55,20 @@ def test_a_card_resolves_to_its_customer(
 ) -> None:
     a, b = customers
     with app.test_request_context():
-        payload = card_payload(a)
-        assert resolve_customer_card(db_session, payload) is a
-        assert resolve_customer_card(db_session, f"  {payload.lower()[:21]}{payload[21:]} ") is a
-        assert resolve_customer_card(db_session, payload, company_id=a.company_id) is a
+        signer = registry().card_signer
+        payload = card_payload(a, signer)
+        assert resolve_customer_card(db_session, payload, signer=signer) is a
+        assert (
+            resolve_customer_card(
+                db_session, f"  {payload.lower()[:21]}{payload[21:]} ", signer=signer
+            )
+            is a
+        )
+        assert (
+            resolve_customer_card(db_session, payload, signer=signer, company_id=a.company_id) is a
+        )
         with pytest.raises(CustomerCardInvalid) as refused:
-            resolve_customer_card(db_session, payload, company_id=b.company_id)
+            resolve_customer_card(db_session, payload, signer=signer, company_id=b.company_id)
         assert refused.value.code == "customer_card_invalid"
         assert refused.value.details == {"reason": "unknown_card"}
 
@@ -69,8 +77,8 @@ def test_forged_altered_and_unknown_cards_are_refused(
     app: Flask, db_session: Session, customers: list[Customer]
 ) -> None:
     with app.test_request_context():
-        signer = card_signer()
-        payload = card_payload(customers[0])
+        signer = registry().card_signer
+        payload = card_payload(customers[0], signer)
         unknown = signer.sign(new_card_code())
     tampered = payload[:-1] + ("A" if payload[-1] != "A" else "B")
     swapped = payload.replace(customers[0].card_code, customers[1].card_code)
@@ -95,13 +103,13 @@ def test_a_cylinder_label_never_passes_as_a_card(
     code = customers[0].card_code
     label = labels.sign(code)  # a cylinder label for the very same code
     with app.test_request_context():
-        cards = card_signer()
+        cards = registry().card_signer
         for forged, reason in (
             (label, "wrong_base"),
             (label.replace("/C/", "/K/"), "bad_signature"),  # its signature is not a card's
         ):
             with pytest.raises(CustomerCardInvalid) as refused:
-                resolve_customer_card(db_session, forged)
+                resolve_customer_card(db_session, forged, signer=cards)
             assert refused.value.details["reason"] == reason
         # And the other way round: a card is no label.
         with pytest.raises(ValueError, match="bad_signature"):
@@ -131,7 +139,7 @@ def test_card_png(app: Flask, client: FlaskClient, world: World, customers: list
     image = Image.open(io.BytesIO(response.data))
     assert image.width == image.height > 100
     with app.app_context():
-        assert response.data == card_png(card_payload(customer))
+        assert response.data == card_png(card_payload(customer, registry().card_signer))
     other = client.get(
         f"/api/v1/customers/{customers[1].id}/card.png", headers=world.auth("a_admin")
     )

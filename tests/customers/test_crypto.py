@@ -13,9 +13,11 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from cylinder_trace.config import ConfigError, load_settings
-from cylinder_trace.customers.crypto import DecryptionFailed, PiiVault, pii_vault
+from cylinder_trace.customers.crypto import DecryptionFailed, PiiVault
 from cylinder_trace.customers.services import ID_NUMBER_PURPOSE, reencrypt_id_number_batch
+from cylinder_trace.web.current import registry
 from tests.customers.helpers import BRIEF_ID, person, registered
+from tests.singletons import use_singletons
 from tests.world import World
 
 PURPOSE = "customers.id_number"
@@ -75,10 +77,10 @@ def test_rotation_end_to_end(
 ) -> None:
     created = registered(client, world, **person())
     with app.app_context():
-        current = pii_vault()
+        current = registry().pii_vault
     new_key = _key()
     rotated = PiiVault({"k2": new_key, **current.keys}, "k2", current.hash_key)
-    monkeypatch.setitem(app.extensions, "cylinder_trace.pii_vault", rotated)
+    use_singletons(app, monkeypatch, pii_vault=rotated)
 
     url = f"/api/v1/customers/{created['id']}/reveal-id-number"
     headers = world.auth("a_admin")
@@ -93,7 +95,7 @@ def test_rotation_end_to_end(
     stored = db_session.execute(text("SELECT id_number_encrypted FROM customers")).scalar_one()
     assert stored.startswith("v1:k2:")
     retired = PiiVault({"k2": new_key}, "k2", current.hash_key)
-    monkeypatch.setitem(app.extensions, "cylinder_trace.pii_vault", retired)
+    use_singletons(app, monkeypatch, pii_vault=retired)
     assert client.post(url, json={"reason": "轮换后"}, headers=headers).get_json()["id_number"] == (
         BRIEF_ID
     )

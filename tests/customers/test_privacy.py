@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from cylinder_trace.customers.models import IdNumberReveal
 from cylinder_trace.db import utcnow
 from cylinder_trace.models import Base
+from tests.assertions import assert_error
 from tests.customers.helpers import (
     BRIEF_ID,
     BRIEF_ID_WRONG_CHECK,
@@ -26,7 +27,6 @@ from tests.customers.helpers import (
     register,
     registered,
 )
-from tests.test_auth import assert_error
 from tests.world import World
 
 URL = "/api/v1/customers"

@@ -17,9 +17,8 @@ from cylinder_trace.customers.crypto import PiiVault
 from cylinder_trace.customers.models import Customer
 from cylinder_trace.customers.services import ID_NUMBER_PURPOSE, register_customer
 from tests.customers.helpers import business, credit_code, id_number, person
+from tests.singletons import use_singletons
 from tests.world import World
-
-VAULT_EXTENSION = "cylinder_trace.pii_vault"
 
 
 def _b64(key: bytes) -> str:
@@ -65,7 +64,7 @@ def rotation(
     )
     rotated = PiiVault.from_settings(settings)
     assert rotated.current_key_id == "k2"
-    monkeypatch.setitem(app.extensions, VAULT_EXTENSION, rotated)
+    use_singletons(app, monkeypatch, pii_vault=rotated)
     add(rotated, person(name="新客户", id_number=id_number(seq="900")))
     return Rotation(old_key, new_key, hash_key, rotated, numbers, old_ids)
 
@@ -173,7 +172,7 @@ def test_an_interrupted_run_keeps_its_committed_batches_and_resumes(
             return super().encrypt(plaintext, purpose=purpose)
 
     crashing = CrashingVault(rotation.rotated.keys, "k2", rotation.hash_key)
-    monkeypatch.setitem(app.extensions, VAULT_EXTENSION, crashing)
+    use_singletons(app, monkeypatch, pii_vault=crashing)
     crashed = reencrypt(app, "--batch-size", "2")
     assert isinstance(crashed.exception, RuntimeError)
 
@@ -181,7 +180,7 @@ def test_an_interrupted_run_keeps_its_committed_batches_and_resumes(
     key_ids = {i: rotation.rotated.key_id_of(c) for i, (c, _) in stored(db_session).items()}
     assert [key_ids[i] for i in rotation.old_ids] == ["k2", "k2", "k1", "k1", "k1"]
 
-    monkeypatch.setitem(app.extensions, VAULT_EXTENSION, rotation.rotated)
+    use_singletons(app, monkeypatch, pii_vault=rotation.rotated)
     resumed = reencrypt(app, "--batch-size", "2")
     assert resumed.exit_code == 0, resumed.output
     assert "3 re-encrypted, 3 already under key k2, 0 failed" in resumed.output

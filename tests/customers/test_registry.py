@@ -9,10 +9,11 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cylinder_trace.customers.crypto import pii_vault
 from cylinder_trace.customers.models import Customer, CustomerKind
 from cylinder_trace.customers.services import register_customer
 from cylinder_trace.db import Base
+from cylinder_trace.web.current import registry
+from tests.assertions import assert_error
 from tests.customers.helpers import (
     BRIEF_CREDIT_CODE,
     BRIEF_ID,
@@ -23,7 +24,6 @@ from tests.customers.helpers import (
     register,
     registered,
 )
-from tests.test_auth import assert_error
 from tests.world import World
 
 URL = "/api/v1/customers"
@@ -109,7 +109,7 @@ def test_a_person_may_also_be_a_businesss_responsible_person(
 
 def test_the_database_backstops_duplicates(app: Flask, world: World, db_session: Session) -> None:
     with app.app_context():
-        vault = pii_vault()
+        vault = registry().pii_vault
     first = register_customer(db_session, vault, company=world.orgs["a"], **person())
     twin = {
         column.name: getattr(first, column.name)
@@ -328,7 +328,9 @@ def test_id_numbers_are_refused_in_urls(client: FlaskClient, world: World) -> No
 
 def test_customer_kinds_round_trip(app: Flask, world: World, db_session: Session) -> None:
     with app.app_context():
-        customer = register_customer(db_session, pii_vault(), company=world.orgs["a"], **business())
+        customer = register_customer(
+            db_session, registry().pii_vault, company=world.orgs["a"], **business()
+        )
     db_session.expire_all()
     again = db_session.get(Customer, customer.id)
     assert again.kind is CustomerKind.BUSINESS

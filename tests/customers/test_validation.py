@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cylinder_trace.customers.models import Customer
+from tests.assertions import assert_error
 from tests.customers.helpers import (
     BRIEF_CREDIT_CODE,
     BRIEF_ID,
@@ -23,7 +24,6 @@ from tests.customers.helpers import (
     with_credit_check,
     with_id_check,
 )
-from tests.test_auth import assert_error
 from tests.world import World
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")

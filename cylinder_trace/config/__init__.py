@@ -1,15 +1,19 @@
-"""Configuration from environment variables, with safe defaults.
+"""Configuration from environment variables, with safe defaults: the one ``Settings``.
 
 Every setting has an environment variable; ``create_app(config)`` accepts a mapping of the
-same names to override them (tests use that). The rule numbers that shared/domain.md marks
-configurable come from a rules file (``CT_RULES_FILE``, default: the packaged one) and may
-be overridden one by one.
+same names to override them (tests use that), and builds and checks ``Settings`` once, so a
+bad value stops the service at start-up rather than at some first request. Nothing else
+reads the environment for the app: the pages' cookie flag, the label font and layouts, the
+catering limits and the time zone all live here. The rule numbers that shared/domain.md
+marks configurable come from a rules file (``CT_RULES_FILE``, default: the packaged one) and
+may be overridden one by one.
+
+The key material (label, card and PII keys: ``config.keys``) becomes the app's signers and
+vault in ``cylinder_trace.registry``; config imports only domain and support modules.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,16 +22,43 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cylinder_trace.config.keys import (
+    MIN_SECRET_LENGTH,
+    b64decode_lenient,
+    checkpoint_settings,
+    label_settings,
+    pii_settings,
+)
+from cylinder_trace.config.values import ConfigError, flag, is_on, positive_int, whole_number
 from cylinder_trace.domain.rules import RulesError, RuleSettings, load_rules
+from cylinder_trace.qr_labels.fonts import FONT_ENV_VAR, FontNotFound, LabelFont, locate_label_font
 
 # Used only outside production so that `make run` works with zero set-up.
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me"
 ENVIRONMENTS = ("production", "development", "testing")
-MIN_SECRET_LENGTH = 32
-
-
-class ConfigError(RuntimeError):
-    """A configuration the service must not start with."""
+# Where create_app keeps the two objects (read them with web.current.settings()/registry()).
+SETTINGS_CONFIG_KEY = "CT_SETTINGS"
+REGISTRY_EXTENSION = "cylinder_trace.registry"
+__all__ = [
+    "DEV_SECRET_KEY",
+    "ENVIRONMENTS",
+    "MIN_SECRET_LENGTH",
+    "REGISTRY_EXTENSION",
+    "SETTINGS_CONFIG_KEY",
+    "CateringSettings",
+    "ConfigError",
+    "InputLimits",
+    "Settings",
+    "SignInLimits",
+    "b64decode_lenient",
+    "database_url",
+    "default_database_url",
+    "instance_path",
+    "load_catering_settings",
+    "load_settings",
+    "normalise_database_url",
+    "positive_int",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +88,29 @@ class InputLimits:
 
 
 @dataclass(frozen=True, slots=True)
+class CateringSettings:
+    """Operational settings of the catering checks: where files go, how large they may be.
+
+    | variable | default | meaning |
+    | --- | --- | --- |
+    | ``CT_CATERING_FILES_DIR`` | ``<instance>/catering-files`` | photos and signatures |
+    | ``CT_CATERING_PHOTO_MAX_BYTES`` | 5 MiB | largest photo |
+    | ``CT_CATERING_PHOTOS_MAX`` | 6 | photos per check |
+    | ``CT_CATERING_SIGNATURE_MAX_BYTES`` | 1 MiB | largest signature image |
+    | ``CT_CATERING_CLOCK_SKEW_SECONDS`` | 300 | how far in the future ``checked_at`` may be |
+
+    The rule numbers (check interval, checklist, hazard deadlines) are in the rules file; the
+    one file store over ``files_dir`` is in the registry (``registry().file_store``).
+    """
+
+    files_dir: Path
+    photo_max_bytes: int = 5 * 1024 * 1024
+    photos_max: int = 6
+    signature_max_bytes: int = 1024 * 1024
+    clock_skew: timedelta = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """The validated configuration of one app instance."""
 
@@ -66,6 +120,7 @@ class Settings:
     time_zone: ZoneInfo
     rules: RuleSettings
     instance_path: Path
+    catering: CateringSettings
     label_base_url: str = "HTTP://127.0.0.1:5000/C/"
     label_keys: dict[str, bytes] = field(default_factory=dict)
     label_key_id: str = "1"
@@ -82,6 +137,15 @@ class Settings:
     # Signed checkpoints of the scan chains' heads, kept outside the database (append-only).
     checkpoint_path: Path | None = None
     checkpoint_key: bytes = b""
+    # The pages' session cookie is Secure (HTTPS only): CT_SESSION_COOKIE_SECURE, by default
+    # in production only; 0 allows a plain-HTTP LAN.
+    session_cookie_secure: bool = False
+    # The CJK label font (CYLINDER_TRACE_LABEL_FONT, checked at start-up), or None to search
+    # the package and system fonts when a label is first drawn.
+    label_font: LabelFont | None = None
+    # Directories searched for label layouts before the repository's labels/
+    # (CYLINDER_TRACE_LABEL_LAYOUTS, an os.pathsep list; each must be a directory).
+    label_layout_dirs: tuple[Path, ...] = ()
 
     @property
     def is_production(self) -> bool:
@@ -108,26 +172,6 @@ def normalise_database_url(url: str) -> str:
 def database_url(environ: Mapping[str, str]) -> str:
     """The database URL the app and Alembic use: ``DATABASE_URL`` or a SQLite file."""
     return normalise_database_url(environ.get("DATABASE_URL") or default_database_url(environ))
-
-
-def _int(environ: Mapping[str, Any], name: str) -> int | None:
-    raw = environ.get(name)
-    if raw is None or raw == "":
-        return None
-    try:
-        return int(raw)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
-
-
-def positive_int(source: Mapping[str, Any], name: str, default: int) -> int:
-    """The whole number ``source[name]`` (1 or more), ``default`` when unset; else ConfigError."""
-    value = _int(source, name)
-    if value is None:
-        return default
-    if value < 1:
-        raise ConfigError(f"{name} must be at least 1, got {value}")
-    return value
 
 
 def _sign_in_limits(environ: Mapping[str, str]) -> SignInLimits:
@@ -169,80 +213,59 @@ def _input_limits(environ: Mapping[str, str]) -> InputLimits:
 
 
 def _trusted_proxies(environ: Mapping[str, str]) -> int:
-    value = _int(environ, "CT_TRUSTED_PROXIES") or 0
+    value = whole_number(environ, "CT_TRUSTED_PROXIES") or 0
     if value < 0:
         raise ConfigError(f"CT_TRUSTED_PROXIES must be 0 or more, got {value}")
     return value
 
 
-def _bool(environ: Mapping[str, str], name: str) -> bool:
-    return environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+def load_catering_settings(environ: Mapping[str, Any], instance: Path) -> CateringSettings:
+    """The catering settings of ``environ`` (already merged with the app's overrides)."""
+    files_dir = environ.get("CT_CATERING_FILES_DIR") or instance / "catering-files"
+    defaults = CateringSettings(files_dir=Path(files_dir))
+    skew = int(defaults.clock_skew.total_seconds())
+    return CateringSettings(
+        files_dir=Path(files_dir).resolve(),
+        photo_max_bytes=positive_int(
+            environ, "CT_CATERING_PHOTO_MAX_BYTES", defaults.photo_max_bytes
+        ),
+        photos_max=positive_int(environ, "CT_CATERING_PHOTOS_MAX", defaults.photos_max),
+        signature_max_bytes=positive_int(
+            environ, "CT_CATERING_SIGNATURE_MAX_BYTES", defaults.signature_max_bytes
+        ),
+        clock_skew=timedelta(seconds=positive_int(environ, "CT_CATERING_CLOCK_SKEW_SECONDS", skew)),
+    )
 
 
-def _derived_key(secret_key: str, purpose: str) -> bytes:
-    """A development key derived from SECRET_KEY, so `make run` needs no key set-up."""
-    return hmac.new(secret_key.encode("utf-8"), purpose.encode("ascii"), hashlib.sha256).digest()
-
-
-def _label_settings(environ: Mapping[str, str], env: str, secret_key: str) -> dict[str, object]:
-    # Imported here: the label package loads fonts and layouts, which config need not.
-    from cylinder_trace.labels.signing import LabelSigner, parse_keys
-
-    base_url = environ.get("CT_LABEL_BASE_URL") or ""
-    spec = environ.get("CT_LABEL_KEYS") or ""
-    if env == "production" and (not base_url or not spec):
-        raise ConfigError(
-            "CT_LABEL_BASE_URL and CT_LABEL_KEYS must be set in production: labels glued to "
-            "cylinders must keep verifying, so their keys cannot be derived or defaulted."
-        )
+def _label_font(environ: Mapping[str, str]) -> LabelFont | None:
+    spec = (environ.get(FONT_ENV_VAR) or "").strip()
+    if not spec:
+        return None
     try:
-        keys = parse_keys(spec) if spec else {"1": _derived_key(secret_key, "label-key-1")}
-    except ValueError as exc:
-        raise ConfigError(f"CT_LABEL_KEYS: {exc}") from exc
-    key_id = environ.get("CT_LABEL_KEY_ID") or next(iter(keys))
-    base_url = base_url or "HTTP://127.0.0.1:5000/C/"
-    try:
-        LabelSigner(base_url, keys, key_id)
-    except ValueError as exc:
-        raise ConfigError(f"label signing settings: {exc}") from exc
-    return {"label_base_url": base_url, "label_keys": keys, "label_key_id": key_id}
-
-
-def _pii_settings(environ: Mapping[str, str], env: str, secret_key: str) -> dict[str, object]:
-    # Imported here, like the label settings: config needs no crypto until it reads these.
-    from cylinder_trace.customers.crypto import PiiConfigError, pii_settings
-
-    try:
-        return pii_settings(environ, production=env == "production", secret_key=secret_key)
-    except PiiConfigError as exc:
+        return locate_label_font(spec)
+    except FontNotFound as exc:
         raise ConfigError(str(exc)) from exc
 
 
-def _checkpoint_settings(
-    environ: Mapping[str, str], env: str, secret_key: str
-) -> dict[str, object]:
-    spec = environ.get("CT_CHECKPOINT_KEY") or ""
-    if env == "production" and len(spec) < MIN_SECRET_LENGTH:
-        raise ConfigError(
-            f"CT_CHECKPOINT_KEY must be set in production (at least {MIN_SECRET_LENGTH} "
-            "characters, kept outside the database): it signs the scan chains' checkpoints."
-        )
-    key = (
-        hashlib.sha256(spec.encode("utf-8")).digest()
-        if spec
-        else _derived_key(secret_key, "scan-checkpoint-key")
-    )
-    path = Path(
-        environ.get("CT_CHECKPOINT_PATH") or instance_path(environ) / "scan-checkpoints.jsonl"
-    )
-    return {"checkpoint_path": path.resolve(), "checkpoint_key": key}
+def _label_layout_dirs(environ: Mapping[str, str]) -> tuple[Path, ...]:
+    # Imported here: the layout module brings the QR library, which config itself need not.
+    from cylinder_trace.qr_labels.layout import LAYOUTS_ENV_VAR, parse_layout_path
+
+    dirs = tuple(p.resolve() for p in parse_layout_path(environ.get(LAYOUTS_ENV_VAR) or ""))
+    for directory in dirs:
+        if not directory.is_dir():
+            raise ConfigError(f"{LAYOUTS_ENV_VAR}: {str(directory)!r} is not a directory")
+    return dirs
 
 
 def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
     """Read and validate the configuration; raise ConfigError when it is unsafe or broken."""
     environ: dict[str, str] = dict(os.environ)
-    if overrides:
-        environ.update({key: str(value) for key, value in overrides.items()})
+    for key, value in (overrides or {}).items():
+        if value is None:  # an override of None unsets the variable
+            environ.pop(key, None)
+        else:
+            environ[key] = str(value)
 
     env = environ.get("CT_ENV", "production").strip().lower()
     if env not in ENVIRONMENTS:
@@ -267,17 +290,17 @@ def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
 
     try:
         rules = load_rules(environ.get("CT_RULES_FILE") or None).with_overrides(
-            inspection_interval_months=_int(environ, "CT_INSPECTION_INTERVAL_MONTHS"),
-            design_life_years=_int(environ, "CT_DESIGN_LIFE_YEARS"),
-            life_extension_years=_int(environ, "CT_LIFE_EXTENSION_YEARS"),
-            check_interval_days=_int(environ, "CT_CHECK_INTERVAL_DAYS"),
+            inspection_interval_months=whole_number(environ, "CT_INSPECTION_INTERVAL_MONTHS"),
+            design_life_years=whole_number(environ, "CT_DESIGN_LIFE_YEARS"),
+            life_extension_years=whole_number(environ, "CT_LIFE_EXTENSION_YEARS"),
+            check_interval_days=whole_number(environ, "CT_CHECK_INTERVAL_DAYS"),
         )
     except RulesError as exc:
         raise ConfigError(f"rule settings: {exc}") from exc
 
-    labels = _label_settings(environ, env, secret_key)
-    pii = _pii_settings(environ, env, secret_key)
-    checkpoints = _checkpoint_settings(environ, env, secret_key)
+    labels = label_settings(environ, env, secret_key)
+    pii = pii_settings(environ, env, secret_key)
+    checkpoints = checkpoint_settings(environ, env, secret_key, instance_path(environ))
 
     return Settings(
         **labels,  # type: ignore[arg-type]
@@ -289,9 +312,13 @@ def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
         time_zone=zone,
         rules=rules,
         instance_path=instance_path(environ),
-        sql_echo=_bool(environ, "CT_SQL_ECHO"),
+        sql_echo=is_on(environ, "CT_SQL_ECHO"),
         log_level=environ.get("CT_LOG_LEVEL", "INFO").upper(),
         sign_in_limits=_sign_in_limits(environ),
         trusted_proxies=_trusted_proxies(environ),
         input_limits=_input_limits(environ),
+        catering=load_catering_settings(environ, instance_path(environ)),
+        session_cookie_secure=flag(environ, "CT_SESSION_COOKIE_SECURE", env == "production"),
+        label_font=_label_font(environ),
+        label_layout_dirs=_label_layout_dirs(environ),
     )
