@@ -21,7 +21,7 @@ import qrcode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cylinder_trace.labels import (
+from cylinder_trace.qr_labels import (
     ERROR_CORRECTION,
     LabelData,
     LabelSigner,

@@ -36,24 +36,28 @@ holds every pair equal over generated callers and records.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
 from cylinder_trace.auth.models import ApiToken
-from cylinder_trace.auth.principal import Principal
 from cylinder_trace.customers.models import Customer
 from cylinder_trace.cylinders.models import Cylinder
 from cylinder_trace.devices.models import Device
+from cylinder_trace.domain.errors import NotFound
 from cylinder_trace.domain.jurisdiction import covers, division_range
 from cylinder_trace.domain.roles import COMPANY_SITE_KINDS, OrganisationKind, Role
 from cylinder_trace.organisations.models import Organisation
+from cylinder_trace.principal import Principal
 from cylinder_trace.scans.models import Scan
 from cylinder_trace.users.models import User
 
 # The organisations an authority oversees: gas companies and their sites, never other
 # authorities.
 COMPANY_SIDE_KINDS = frozenset({OrganisationKind.GAS_COMPANY, *COMPANY_SITE_KINDS})
+
+Record = TypeVar("Record")
 
 
 # --- the primitives ------------------------------------------------------------------
@@ -135,6 +139,20 @@ def may_manage_organisation(principal: Principal, organisation: Organisation) ->
         and principal.company_id is not None
         and organisation.company_id == principal.company_id
     )
+
+
+def readable(
+    principal: Principal,
+    record: Record | None,
+    may_read: Callable[[Principal, Record], bool],
+    missing: NotFound,
+) -> Record:
+    """``record`` (one a request names, loaded or None) when ``may_read`` (the Python form
+    of one rule here) lets the caller read it, else raise ``missing``: a record the caller
+    may not read looks like no record at all, so its existence never leaks."""
+    if record is None or not may_read(principal, record):
+        raise missing
+    return record
 
 
 # --- cylinders -----------------------------------------------------------------------

@@ -25,17 +25,16 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from cylinder_trace import create_app
-from cylinder_trace.auth.principal import Principal
 from cylinder_trace.config import normalise_database_url
-from cylinder_trace.customers.crypto import pii_vault
-from cylinder_trace.cylinders.labels import label_signer
 from cylinder_trace.cylinders.models import Cylinder
 from cylinder_trace.cylinders.services import CylinderInput, register_cylinder
 from cylinder_trace.db import Database, make_engine, utcnow
 from cylinder_trace.domain.rules import RuleSettings
 from cylinder_trace.models import Base
+from cylinder_trace.principal import Principal
 from cylinder_trace.scans.context import ScanContext
 from cylinder_trace.scans.office import record_scrap
+from cylinder_trace.web.current import registry
 from tests.world import World, build_world
 
 REPO = Path(__file__).resolve().parent.parent
@@ -211,8 +210,7 @@ def scan_context_for(app: Flask, user: Any) -> ScanContext:
             utcnow(),
             principal=Principal(token_id=0, organisation=user.organisation, user=user),
             settings=app.config["CT_SETTINGS"],
-            signer=label_signer(),
-            vault=pii_vault(),
+            registry=registry(),
         )
 
 

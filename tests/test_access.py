@@ -19,8 +19,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cylinder_trace import access
-from cylinder_trace.auth.principal import Principal
-from cylinder_trace.customers.crypto import pii_vault
 from cylinder_trace.customers.models import Customer
 from cylinder_trace.customers.services import register_customer
 from cylinder_trace.cylinders.models import Cylinder
@@ -29,7 +27,9 @@ from cylinder_trace.domain.jurisdiction import covers
 from cylinder_trace.domain.roles import OrganisationKind, Role
 from cylinder_trace.organisations.models import Organisation
 from cylinder_trace.organisations.services import create_organisation
+from cylinder_trace.principal import Principal
 from cylinder_trace.users.services import create_user
+from cylinder_trace.web.current import registry
 from tests.customers.helpers import business, credit_code, id_number, person
 
 DISTRICTS = ("500111", "500112", "500229", "510104", "510106", "510703")
@@ -54,7 +54,7 @@ def _generate(session: Session, app: Flask, seed: int) -> list[Principal]:
     )
     callers.append(Principal(0, platform, admin))
     with app.app_context():
-        vault = pii_vault()
+        vault = registry().pii_vault
     serial = 0
     for number in range(rng.randint(2, 4)):
         company = org(

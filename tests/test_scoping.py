@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from cylinder_trace.organisations.models import Organisation
 from cylinder_trace.users.models import User
-from tests.test_auth import assert_error
+from tests.assertions import assert_error
 from tests.world import World
 
 

@@ -13,13 +13,13 @@ from sqlalchemy.orm import Session
 
 from cylinder_trace.access import may_manage_organisation, token_condition
 from cylinder_trace.auth.models import ApiToken, token_is_usable
-from cylinder_trace.auth.principal import Holder, Principal
 from cylinder_trace.bulk import fetch
 from cylinder_trace.db import utcnow
 from cylinder_trace.devices.models import Device
 from cylinder_trace.domain.errors import DomainError, NotFound, Unauthenticated
 from cylinder_trace.domain.roles import COMPANY_ROLES, OrganisationKind, Role
 from cylinder_trace.organisations.models import Organisation
+from cylinder_trace.principal import Holder, Principal
 from cylinder_trace.users.models import User
 
 TOKEN_PREFIX = "ct_"

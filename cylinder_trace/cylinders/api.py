@@ -5,11 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
 from sqlalchemy import select
 
-from cylinder_trace.config import Settings
 from cylinder_trace.cylinders import importing, services
 from cylinder_trace.cylinders.schemas import (
     CylinderCreateSchema,
@@ -29,6 +27,7 @@ from cylinder_trace.organisations.models import Organisation
 from cylinder_trace.scans.api import scan_context
 from cylinder_trace.scans.office import record_inspection_scan, record_scrap
 from cylinder_trace.web.api import Blueprint, current_principal, paginate_query
+from cylinder_trace.web.current import settings
 
 blp = Blueprint(
     "cylinders", __name__, url_prefix="/cylinders", description="The cylinder registry."
@@ -37,10 +36,6 @@ blp = Blueprint(
 REGISTRARS = (Role.SYSTEM_ADMIN, Role.COMPANY_ADMIN, Role.STATION_OPERATOR)
 READERS = (*REGISTRARS, Role.DELIVERY_STAFF, Role.BUREAU_REVIEWER, Role.REGULATOR)
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
-
-
-def settings() -> Settings:
-    return current_app.config["CT_SETTINGS"]
 
 
 def business_today() -> Any:

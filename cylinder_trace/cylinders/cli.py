@@ -7,7 +7,6 @@ from datetime import datetime
 from pathlib import Path
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
@@ -16,6 +15,7 @@ from cylinder_trace.db import get_database
 from cylinder_trace.domain.errors import DomainError
 from cylinder_trace.domain.roles import OrganisationKind
 from cylinder_trace.organisations.models import Organisation
+from cylinder_trace.web.current import registry, settings
 
 
 @click.group("cylinders")
@@ -34,7 +34,7 @@ def import_command(path: Path, company_id: int, station_id: int | None) -> None:
     Good rows are stored even when others are bad; rows already registered with the same
     data are left as they are, so running the same file twice changes nothing.
     """
-    settings = current_app.config["CT_SETTINGS"]
+    config = settings()
     with get_database().session_scope() as session:
         owner = session.get(Organisation, company_id)
         if owner is None or owner.kind != OrganisationKind.GAS_COMPANY:
@@ -68,8 +68,8 @@ def import_command(path: Path, company_id: int, station_id: int | None) -> None:
                 owner=owner,
                 stations=stations,
                 default_station=default,
-                rules=settings.rules,
-                today=datetime.now(settings.time_zone).date(),
+                rules=config.rules,
+                today=datetime.now(config.time_zone).date(),
                 on_progress=advance,
             )
     for error in report.errors:
@@ -106,8 +106,13 @@ def labels_command(
 
     Scrapped cylinders are left out: their codes are revoked.
     """
-    from cylinder_trace import labels
-    from cylinder_trace.cylinders.label_api import iter_label_data, load_layout, sheet_cylinders
+    from cylinder_trace import qr_labels as labels
+    from cylinder_trace.cylinders.label_printing_api import (
+        iter_label_data,
+        label_font,
+        load_layout,
+        sheet_cylinders,
+    )
     from cylinder_trace.cylinders.models import Cylinder
     from cylinder_trace.cylinders.services import filter_cylinders
 
@@ -118,8 +123,10 @@ def labels_command(
         "code_to": code_to,
         "model": model,
     }
+    config = settings()
     try:
-        sheet_layout = load_layout(layout)
+        sheet_layout = load_layout(layout, config)
+        font = label_font(config)
     except DomainError as exc:
         raise click.ClickException(f"{exc.message} [{exc.code}]") from exc
     statement = sheet_cylinders(filter_cylinders(select(Cylinder), filters))
@@ -127,11 +134,11 @@ def labels_command(
         total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
         if total == 0:
             raise click.ClickException("No cylinder matches the filters.")
-        data = iter_label_data(session, statement)
+        data = iter_label_data(session, statement, registry().label_signer)
         with click.progressbar(length=total, label="Labels", file=sys.stderr) as bar:
             if fmt == "zpl":
                 with out.open("w", encoding="utf-8") as handle:
-                    for chunk in labels.labels_zpl(data, sheet_layout):
+                    for chunk in labels.labels_zpl(data, sheet_layout, font=font):
                         handle.write(chunk)
                         bar.update(1)
             else:
@@ -142,5 +149,7 @@ def labels_command(
                     bar.update(count - done)
                     done = count
 
-                labels.write_pdf(data, sheet_layout, out, total=total, on_progress=advance)
+                labels.write_pdf(
+                    data, sheet_layout, out, total=total, on_progress=advance, font=font
+                )
     click.echo(f"{total} labels written to {out}")

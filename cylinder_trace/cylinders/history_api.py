@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from flask import current_app
 from flask.views import MethodView
 
 from cylinder_trace.cylinders.api import READERS
@@ -15,6 +14,7 @@ from cylinder_trace.scans.reading import cylinder_events, whereabouts_at, wherea
 from cylinder_trace.scans.schemas import ScanSchema
 from cylinder_trace.web.api import Blueprint, current_principal, paginate_query
 from cylinder_trace.web.bounds import InputSchema
+from cylinder_trace.web.current import settings
 
 blp = Blueprint(
     "cylinder_history",
@@ -68,5 +68,5 @@ class CylinderWhereabouts(MethodView):
         cylinder = get_visible_cylinder(session, current_principal(), code)
         if query.get("at") is None:
             return whereabouts_now(session, cylinder)
-        config = current_app.config["CT_SETTINGS"]
+        config = settings()
         return whereabouts_at(session, cylinder, query["at"], config.rules, config.time_zone)

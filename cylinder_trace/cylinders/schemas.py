@@ -7,7 +7,7 @@ from marshmallow import validate
 
 from cylinder_trace.cylinders.models import Cylinder
 from cylinder_trace.domain.lifecycle import CylinderState
-from cylinder_trace.labels.signing import CODE_PATTERN
+from cylinder_trace.qr_labels.signing import CODE_PATTERN
 from cylinder_trace.web.bounds import InputSchema, numeric_range
 
 CODE = validate.Regexp(rf"^(?i:{CODE_PATTERN})$", error="6 to 32 letters, digits or '-'")
@@ -78,9 +78,9 @@ class CylinderSchema(ma.Schema):
     label_payload = ma.fields.Method("_payload", metadata={"description": "The QR payload"})
 
     def _payload(self, cylinder: object) -> str:
-        from cylinder_trace.cylinders.labels import label_signer
+        from cylinder_trace.web.current import registry
 
-        return label_signer().sign(cylinder.code)  # type: ignore[attr-defined]
+        return registry().label_signer.sign(cylinder.code)  # type: ignore[attr-defined]
 
 
 class InspectionCreateSchema(InputSchema):

@@ -10,8 +10,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from cylinder_trace.access import cylinder_condition
-from cylinder_trace.auth.principal import Principal
+from cylinder_trace.access import cylinder_condition, may_read_cylinder, readable
 from cylinder_trace.cylinders.models import Cylinder, CylinderInspection
 from cylinder_trace.db import utcnow
 from cylinder_trace.domain import inspection
@@ -19,8 +18,9 @@ from cylinder_trace.domain.errors import Conflict, DomainError, Forbidden, NotFo
 from cylinder_trace.domain.lifecycle import CylinderState
 from cylinder_trace.domain.roles import OrganisationKind, Role
 from cylinder_trace.domain.rules import RuleSettings
-from cylinder_trace.labels.signing import CODE_RE
 from cylinder_trace.organisations.models import Organisation
+from cylinder_trace.principal import Principal
+from cylinder_trace.qr_labels.signing import CODE_RE
 from cylinder_trace.scans.registration import Registered, record_registrations
 from cylinder_trace.users.models import User
 
@@ -284,10 +284,9 @@ def filter_cylinders(
 def get_visible_cylinder(session: Session, principal: Principal, code: str) -> Cylinder:
     """One cylinder the caller may read; NotFound otherwise, so existence does not leak."""
     value = code.strip().upper()
-    cylinder = session.scalar(visible_cylinders(principal).where(Cylinder.code == value))
-    if cylinder is None:
-        raise NotFound(f"No cylinder {value}.", code="cylinder_not_found")
-    return cylinder
+    cylinder = session.scalar(select(Cylinder).where(Cylinder.code == value))
+    missing = NotFound(f"No cylinder {value}.", code="cylinder_not_found")
+    return readable(principal, cylinder, may_read_cylinder, missing)
 
 
 def get_managed_cylinder(session: Session, principal: Principal, code: str) -> Cylinder:

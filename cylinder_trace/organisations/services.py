@@ -11,12 +11,13 @@ from cylinder_trace.access import (
     may_manage_organisation,
     may_read_organisation,
     organisation_condition,
+    readable,
 )
-from cylinder_trace.auth.principal import Principal
 from cylinder_trace.domain.errors import Conflict, DomainError, Forbidden, NotFound
 from cylinder_trace.domain.jurisdiction import validate_division_code
 from cylinder_trace.domain.roles import COMPANY_SITE_KINDS, OrganisationKind
 from cylinder_trace.organisations.models import Organisation
+from cylinder_trace.principal import Principal
 
 
 def visible_organisations(principal: Principal) -> Select[tuple[Organisation]]:
@@ -26,10 +27,8 @@ def visible_organisations(principal: Principal) -> Select[tuple[Organisation]]:
 
 def get_visible_organisation(session: Session, principal: Principal, org_id: int) -> Organisation:
     """One organisation the caller may read; NotFound otherwise, so existence does not leak."""
-    organisation = session.get(Organisation, org_id)
-    if organisation is None or not may_read_organisation(principal, organisation):
-        raise NotFound(f"No organisation {org_id}.", code="organisation_not_found")
-    return organisation
+    missing = NotFound(f"No organisation {org_id}.", code="organisation_not_found")
+    return readable(principal, session.get(Organisation, org_id), may_read_organisation, missing)
 
 
 def get_managed_organisation(session: Session, principal: Principal, org_id: int) -> Organisation:

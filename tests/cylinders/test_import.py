@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cylinder_trace.cylinders.models import Cylinder
-from tests.test_auth import assert_error
+from tests.assertions import assert_error
 from tests.world import World
 
 HEADER = "code,model,manufacturer,serial_no,manufactured_on,tare_kg,last_inspected_on\n"

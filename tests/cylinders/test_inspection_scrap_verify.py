@@ -11,14 +11,14 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from cylinder_trace.cylinders.labels import resolve_scanned_cylinder, signer_for
 from cylinder_trace.cylinders.models import CylinderInspection
+from cylinder_trace.cylinders.scanned_labels import resolve_scanned_cylinder, signer_for
 from cylinder_trace.domain.errors import DomainError
 from cylinder_trace.domain.lifecycle import CylinderState
-from cylinder_trace.labels.signing import LabelSigner
+from cylinder_trace.qr_labels.signing import LabelSigner
 from cylinder_trace.scans.models import Scan
+from tests.assertions import assert_error
 from tests.conftest import business_today
-from tests.test_auth import assert_error
 from tests.world import World
 
 

@@ -13,8 +13,8 @@ from cylinder_trace.cylinders.models import Cylinder
 from cylinder_trace.cylinders.services import CylinderInput, register_cylinder
 from cylinder_trace.domain.errors import DomainError
 from cylinder_trace.domain.rules import RuleSettings
+from tests.assertions import assert_error
 from tests.cylinders.conftest import cylinder_json
-from tests.test_auth import assert_error
 from tests.world import World
 
 

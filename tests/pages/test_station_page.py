@@ -11,8 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from cylinder_trace.cylinders.labels import signer_for
-from cylinder_trace.labels.signing import LabelSigner
+from cylinder_trace.cylinders.scanned_labels import signer_for
+from cylinder_trace.qr_labels.signing import LabelSigner
 from tests.pages.helpers import login, text
 from tests.world import World
 

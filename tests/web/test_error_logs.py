@@ -17,8 +17,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from cylinder_trace.customers import services
-from cylinder_trace.customers.crypto import pii_vault
 from cylinder_trace.customers.models import Customer
+from cylinder_trace.web.current import registry
 from tests.customers.helpers import id_number, person
 from tests.world import World
 
@@ -107,4 +107,4 @@ def test_database_errors_log_no_personal_data(
 
 def pii_vault_for(client: FlaskClient) -> Any:
     with client.application.app_context():
-        return pii_vault()
+        return registry().pii_vault

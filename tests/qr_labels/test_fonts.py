@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from cylinder_trace.labels import fonts
-from cylinder_trace.labels.fonts import FONT_ENV_VAR, FontNotFound, LabelFont, find_label_font
+from cylinder_trace.qr_labels import fonts
+from cylinder_trace.qr_labels.fonts import FONT_ENV_VAR, FontNotFound, LabelFont, find_label_font
 
 
 def test_a_truetype_cjk_font_is_installed() -> None:

@@ -1,7 +1,7 @@
 """`cylinder-trace demo seed` on an empty database: a world with something to look at.
 
 The seed runs through the CLI inside the rolled-back test transaction (``db_session``),
-which starts empty: the same way the existing token test in test_api_docs_health_cli.py
+which starts empty: the same way the existing token test in tests/health/test_docs_health_cli.py
 does it.
 """
 
@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 
 from cylinder_trace.catering.models import CateringCheck, CateringHazard
 from cylinder_trace.customers.models import Customer
-from cylinder_trace.cylinders.labels import signer_for
 from cylinder_trace.cylinders.models import Cylinder
+from cylinder_trace.cylinders.scanned_labels import signer_for
 from cylinder_trace.db import utcnow
 from cylinder_trace.scans.chain import verify_chains
 from cylinder_trace.scans.models import Scan

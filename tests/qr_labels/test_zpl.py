@@ -7,7 +7,7 @@ import re
 import pytest
 from PIL import Image
 
-from cylinder_trace.labels import LabelData, LabelLayout, LabelSigner, label_zpl, labels_zpl
+from cylinder_trace.qr_labels import LabelData, LabelLayout, LabelSigner, label_zpl, labels_zpl
 
 from .conftest import MODEL, OWNER, make_labels
 

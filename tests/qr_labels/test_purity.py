@@ -7,9 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import cylinder_trace.labels
+import cylinder_trace.qr_labels
 
-PACKAGE = Path(cylinder_trace.labels.__file__).parent
+PACKAGE = Path(cylinder_trace.qr_labels.__file__).parent
 FORBIDDEN = ("flask", "sqlalchemy", "alembic", "marshmallow", "flask_smorest")
 
 
@@ -34,7 +34,7 @@ def test_no_framework_imports() -> None:
 
 def test_importing_the_signer_loads_no_renderer() -> None:
     code = (
-        "import sys, cylinder_trace.labels.signing as s; "
+        "import sys, cylinder_trace.qr_labels.signing as s; "
         "heavy = {'reportlab', 'PIL', 'qrcode', 'flask', 'sqlalchemy'} & set(sys.modules); "
         "print(sorted(heavy))"
     )
@@ -43,5 +43,5 @@ def test_importing_the_signer_loads_no_renderer() -> None:
 
 
 def test_lazy_names_resolve() -> None:
-    for name in cylinder_trace.labels.__all__:
-        assert getattr(cylinder_trace.labels, name) is not None
+    for name in cylinder_trace.qr_labels.__all__:
+        assert getattr(cylinder_trace.qr_labels, name) is not None

@@ -13,18 +13,8 @@ from sqlalchemy.orm import Session
 from cylinder_trace.auth.models import ApiToken
 from cylinder_trace.auth.tokens import hash_token, issue_token
 from cylinder_trace.db import utcnow
+from tests.assertions import assert_error
 from tests.world import World
-
-ERROR_KEYS = ["code", "status", "message", "details"]
-
-
-def assert_error(response, status: int, code: str) -> None:  # type: ignore[no-untyped-def]
-    assert response.status_code == status, response.get_data(as_text=True)
-    body = response.get_json()
-    assert list(body) == ERROR_KEYS
-    assert (body["status"], body["code"]) == (status, code)
-    assert body["message"]
-
 
 PROTECTED = [
     ("get", "/api/v1/me"),

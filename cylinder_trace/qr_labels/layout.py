@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Final
@@ -27,12 +28,13 @@ __all__ = [
     "layout_dirs",
     "layout_from_dict",
     "load_layout",
+    "parse_layout_path",
 ]
 
 PT_TO_MM: Final = 25.4 / 72
 HINT_TEXT: Final = "扫码查询气瓶信息"
 LAYOUTS_ENV_VAR: Final = "CYLINDER_TRACE_LABEL_LAYOUTS"
-# cylinder_trace/labels/layout.py -> repository root / "labels"
+# cylinder_trace/qr_labels/layout.py -> repository root / "labels"
 _REPO_LAYOUT_DIR: Final = Path(__file__).resolve().parents[2] / "labels"
 # Worst case the text block must hold: code on 2 lines, model on 1, owner on owner_max_lines,
 # hint on 1; checked at load so rendering never has to overflow or squash.
@@ -226,29 +228,42 @@ def _validate(lay: LabelLayout, source: str) -> None:
         fail(f"text block needs {block_pt * PT_TO_MM:.2f} mm but the label has {available:.2f}")
 
 
-def layout_dirs() -> list[Path]:
-    """Directories searched for layout files: ``$CYLINDER_TRACE_LABEL_LAYOUTS`` (a path list),
-    then the repository's ``labels/``."""
-    env = os.environ.get(LAYOUTS_ENV_VAR, "")
-    return [Path(p) for p in env.split(os.pathsep) if p] + [_REPO_LAYOUT_DIR]
+def parse_layout_path(value: str) -> list[Path]:
+    """The directories of a ``CYLINDER_TRACE_LABEL_LAYOUTS`` value (an ``os.pathsep`` list)."""
+    return [Path(p).expanduser() for p in value.split(os.pathsep) if p.strip()]
 
 
-def available_layouts() -> list[str]:
+def layout_dirs(extra_dirs: Sequence[Path] | None = None) -> list[Path]:
+    """Directories searched for layout files: ``extra_dirs``, then the repository's ``labels/``.
+
+    The app passes ``Settings.label_layout_dirs`` (checked in ``create_app``); without it
+    (standalone scripts) ``$CYLINDER_TRACE_LABEL_LAYOUTS`` is read here.
+    """
+    if extra_dirs is None:
+        extra_dirs = parse_layout_path(os.environ.get(LAYOUTS_ENV_VAR, ""))
+    return [*extra_dirs, _REPO_LAYOUT_DIR]
+
+
+def available_layouts(extra_dirs: Sequence[Path] | None = None) -> list[str]:
     """Names of the layout files found in :func:`layout_dirs`."""
-    names = {p.stem for d in layout_dirs() if d.is_dir() for p in d.glob("*.toml")}
+    names = {p.stem for d in layout_dirs(extra_dirs) if d.is_dir() for p in d.glob("*.toml")}
     return sorted(names)
 
 
-def load_layout(name_or_path: str | os.PathLike[str]) -> LabelLayout:
-    """Load a layout by name (``"50x30"``) or by path to a ``.toml`` file."""
+def load_layout(
+    name_or_path: str | os.PathLike[str], extra_dirs: Sequence[Path] | None = None
+) -> LabelLayout:
+    """Load a layout by name (``"50x30"``, searched in :func:`layout_dirs`) or by path to a
+    ``.toml`` file."""
     candidate = Path(name_or_path)
     if candidate.suffix == ".toml" or candidate.parent != Path("."):
         path = candidate
     else:
-        found = [p for d in layout_dirs() if (p := d / f"{candidate}.toml").is_file()]
+        dirs = layout_dirs(extra_dirs)
+        found = [p for d in dirs if (p := d / f"{candidate}.toml").is_file()]
         if not found:
             raise LayoutError(
-                f"no layout named {str(name_or_path)!r}; available: {available_layouts()}"
+                f"no layout named {str(name_or_path)!r}; available: {available_layouts(extra_dirs)}"
             )
         path = found[0]
     try:

@@ -8,7 +8,7 @@ import string
 import pytest
 import qrcode
 
-from cylinder_trace.labels.qr import ERROR_CORRECTION, qr_matrix
+from cylinder_trace.qr_labels.qr import ERROR_CORRECTION, qr_matrix
 
 ALPHABET = string.ascii_uppercase + string.digits + "-./: $" + "abcxyz?&=" + "气瓶"
 

@@ -33,7 +33,7 @@ from cylinder_trace.organisations.schemas import (
     OrganisationCreateSchema,
     OrganisationUpdateSchema,
 )
-from cylinder_trace.scans.items import quick_load
+from cylinder_trace.scans.api import fast_scan_reader
 from cylinder_trace.scans.models import Scan
 from cylinder_trace.scans.schemas import ScanCreateSchema
 from cylinder_trace.users.models import User
@@ -400,8 +400,8 @@ HOSTILE_SCANS = [
 @pytest.mark.parametrize("change", HOSTILE_SCANS, ids=[str(c)[:30] for c in HOSTILE_SCANS])
 def test_the_quick_reader_applies_the_same_bounds(change: dict[str, Any]) -> None:
     item = {**scan("collect", "CQDZ-000001", 0), **change}
-    assert quick_load(item) is None  # it cannot vouch for it...
+    assert fast_scan_reader.quick(item) is None  # it cannot vouch for it...
     with pytest.raises(ma.ValidationError):  # ...and the schema refuses it
         ma.Schema.load(ScanCreateSchema(), item)
-    assert quick_load(scan("collect", "CQDZ-000001", 0)) is not None
+    assert fast_scan_reader.quick(scan("collect", "CQDZ-000001", 0)) is not None
     assert at(0)

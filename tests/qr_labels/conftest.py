@@ -12,7 +12,7 @@ from collections.abc import Callable
 import pytest
 from PIL import Image
 
-from cylinder_trace.labels import LabelData, LabelLayout, LabelSigner, load_layout
+from cylinder_trace.qr_labels import LabelData, LabelLayout, LabelSigner, load_layout
 
 BASE = "HTTPS://TRACE.EXAMPLE.CN/C/"
 KEY_1 = b"label-key-one-0123456789abcdef!!"

@@ -9,7 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 from PIL import Image
 
-from tests.test_auth import assert_error
+from tests.assertions import assert_error
 from tests.world import World
 
 

@@ -7,8 +7,11 @@ Noto Sans CJK are rejected with a clear message rather than failing deep inside 
 
 Lookup order, first hit wins:
 
-1. ``$CYLINDER_TRACE_LABEL_FONT`` - a path, optionally ``path#index`` for a face in a collection;
-2. any ``*.ttf`` / ``*.ttc`` dropped into ``cylinder_trace/labels/fonts/`` (package data);
+1. the configured font - a path, optionally ``path#index`` for a face in a collection: the app
+   passes ``Settings.label_font`` (``CYLINDER_TRACE_LABEL_FONT``, checked in ``create_app``) to
+   :func:`locate_label_font`; standalone scripts call :func:`find_label_font`, which reads
+   ``$CYLINDER_TRACE_LABEL_FONT`` itself;
+2. any ``*.ttf`` / ``*.ttc`` dropped into ``cylinder_trace/qr_labels/fonts/`` (package data);
 3. well-known system paths: WenQuanYi Micro Hei (Debian ``fonts-wqy-microhei``, the default the
    project installs), WenQuanYi Zen Hei, Droid Sans Fallback.
 """
@@ -23,7 +26,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Final
 
-__all__ = ["FONT_ENV_VAR", "FontNotFound", "LabelFont", "find_label_font"]
+__all__ = [
+    "FONT_ENV_VAR",
+    "FontNotFound",
+    "LabelFont",
+    "find_label_font",
+    "locate_label_font",
+]
 
 FONT_ENV_VAR: Final = "CYLINDER_TRACE_LABEL_FONT"
 _PACKAGE_FONT_DIR: Final = Path(__file__).with_name("fonts")
@@ -98,7 +107,7 @@ def _parse_env(value: str) -> LabelFont:
     return LabelFont(Path(value).expanduser())
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=8)
 def _find(env_value: str | None) -> LabelFont:
     if env_value:
         font = _parse_env(env_value)
@@ -120,6 +129,17 @@ def _find(env_value: str | None) -> LabelFont:
     raise FontNotFound("no CJK label font found; " + _INSTALL_HINT + ". Tried: " + "; ".join(tried))
 
 
+def locate_label_font(spec: str | None = None) -> LabelFont:
+    """The font ``spec`` names (``path`` or ``path#index``), or when it is empty the first
+    usable one found (package directory, then system paths).
+
+    Raises :class:`FontNotFound` with install advice. Reads no environment: the app passes
+    ``Settings.label_font``.
+    """
+    return _find(spec or None)
+
+
 def find_label_font() -> LabelFont:
-    """Return the CJK font for labels, or raise :class:`FontNotFound` with install advice."""
+    """For standalone use (scripts, benchmarks): ``$CYLINDER_TRACE_LABEL_FONT``, else the
+    search of :func:`locate_label_font`. The app never calls this; it passes its settings."""
     return _find(os.environ.get(FONT_ENV_VAR) or None)

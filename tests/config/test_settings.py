@@ -181,3 +181,135 @@ def test_trusted_proxies_is_a_count() -> None:
         load_settings({"CT_ENV": "testing", "CT_TRUSTED_PROXIES": "-1"})
     with pytest.raises(ConfigError, match="CT_TRUSTED_PROXIES"):
         load_settings({"CT_ENV": "testing", "CT_TRUSTED_PROXIES": "yes"})
+
+
+# One settings object: create_app's mapping overrides every setting, and a bad value stops
+# create_app itself (not some first request).
+
+REPO_LAYOUTS = Path(__file__).resolve().parents[2] / "labels"
+
+
+def _app_config(tmp_path: Path, **overrides: str) -> dict[str, str]:
+    return {
+        "CT_ENV": "testing",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'settings.db'}",
+        "CT_INSTANCE_PATH": str(tmp_path),
+        **overrides,
+    }
+
+
+def test_create_app_overrides_every_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cylinder_trace.cylinders.api import business_today
+    from cylinder_trace.cylinders.label_printing_api import label_font, load_layout
+    from cylinder_trace.qr_labels.fonts import locate_label_font
+    from cylinder_trace.web.current import registry, settings
+
+    font = locate_label_font()
+    layouts = tmp_path / "layouts"
+    layouts.mkdir()
+    text = (REPO_LAYOUTS / "70x40.toml").read_text(encoding="utf-8")
+    (layouts / "shop.toml").write_text(text.replace('name = "70x40"', 'name = "shop"'), "utf-8")
+    # The environment says one thing; create_app's mapping wins.
+    monkeypatch.setenv("CT_CATERING_PHOTOS_MAX", "3")
+    monkeypatch.setenv("CT_SESSION_COOKIE_SECURE", "0")
+    app = create_app(
+        _app_config(
+            tmp_path,
+            CT_CATERING_FILES_DIR=str(tmp_path / "photos"),
+            CT_CATERING_PHOTOS_MAX="2",
+            CT_CATERING_PHOTO_MAX_BYTES="1000",
+            CT_CATERING_SIGNATURE_MAX_BYTES="500",
+            CT_CATERING_CLOCK_SKEW_SECONDS="60",
+            CT_SESSION_COOKIE_SECURE="yes",
+            CYLINDER_TRACE_LABEL_FONT=f"{font.path}#{font.index}",
+            CYLINDER_TRACE_LABEL_LAYOUTS=str(layouts),
+            CT_TIME_ZONE="Pacific/Kiritimati",
+        )
+    )
+    with app.app_context():
+        config = settings()
+        catering = config.catering
+        assert catering.files_dir == tmp_path / "photos"
+        assert (catering.photos_max, catering.photo_max_bytes) == (2, 1000)
+        assert catering.signature_max_bytes == 500
+        assert catering.clock_skew.total_seconds() == 60
+        assert registry().file_store.root == tmp_path / "photos"
+        assert app.config["SESSION_COOKIE_SECURE"] is True
+        assert config.label_font == font
+        assert label_font(config) == font
+        assert config.label_layout_dirs == (layouts.resolve(),)
+        assert load_layout("shop", config).name == "shop"
+        assert config.time_zone.key == "Pacific/Kiritimati"
+        # UTC+14: the business date is the zone's, not the server's.
+        from datetime import datetime
+
+        assert business_today() == datetime.now(config.time_zone).date()
+
+
+def test_the_defaults_of_the_new_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in (
+        "CT_SESSION_COOKIE_SECURE",
+        "CYLINDER_TRACE_LABEL_FONT",
+        "CYLINDER_TRACE_LABEL_LAYOUTS",
+        "CT_CATERING_FILES_DIR",
+        "CT_CATERING_PHOTOS_MAX",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings(_app_config(tmp_path))
+    assert settings.catering.files_dir == tmp_path.resolve() / "catering-files"
+    assert (settings.catering.photos_max, settings.catering.photo_max_bytes) == (6, 5 << 20)
+    assert settings.session_cookie_secure is False
+    assert settings.label_font is None
+    assert settings.label_layout_dirs == ()
+    production = load_settings(
+        {
+            "CT_ENV": "production",
+            "SECRET_KEY": "x" * 40,
+            "CT_LABEL_BASE_URL": "HTTPS://TRACE.EXAMPLE.CN/C/",
+            "CT_LABEL_KEYS": LABEL_KEYS,
+            "CT_PII_KEYS": "k1:" + "A" * 43 + "=",
+            "CT_PII_HASH_KEY": "B" * 43 + "=",
+            "CT_CHECKPOINT_KEY": "c" * 40,
+        }
+    )
+    assert production.session_cookie_secure is True
+    plain_lan = load_settings(
+        {"CT_ENV": "testing", "CT_SESSION_COOKIE_SECURE": "0", "SECRET_KEY": "x" * 40}
+    )
+    assert plain_lan.session_cookie_secure is False
+
+
+def test_an_override_of_none_unsets_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CT_CATERING_PHOTOS_MAX", "3")
+    settings = load_settings({"CT_ENV": "testing", "CT_CATERING_PHOTOS_MAX": None})  # type: ignore[dict-item]
+    assert settings.catering.photos_max == 6
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"CT_CATERING_PHOTOS_MAX": "0"}, "CT_CATERING_PHOTOS_MAX must be at least 1"),
+        ({"CT_CATERING_PHOTO_MAX_BYTES": "many"}, "CT_CATERING_PHOTO_MAX_BYTES must be a whole"),
+        ({"CT_CATERING_CLOCK_SKEW_SECONDS": "-5"}, "CT_CATERING_CLOCK_SKEW_SECONDS"),
+        ({"CT_SESSION_COOKIE_SECURE": "maybe"}, "CT_SESSION_COOKIE_SECURE must be"),
+        ({"CYLINDER_TRACE_LABEL_FONT": "/nonexistent/font.ttf"}, "no such file"),
+        ({"CYLINDER_TRACE_LABEL_LAYOUTS": "/nonexistent/layouts"}, "is not a directory"),
+        ({"CT_TIME_ZONE": "Mars/Olympus"}, "not a known time zone"),
+        ({"CT_PII_KEYS": "k1:tooshort"}, "CT_PII_KEYS key 'k1' must be 32 bytes"),
+        ({"CT_PII_HASH_KEY": "c2hvcnQ="}, "CT_PII_HASH_KEY must be at least 32 bytes"),
+    ],
+)
+def test_a_bad_value_stops_create_app(
+    tmp_path: Path, overrides: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        create_app(_app_config(tmp_path, **overrides))
+
+
+def test_a_font_that_is_no_truetype_font_stops_create_app(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.ttf"
+    junk.write_bytes(b"<html>not a font</html>")
+    with pytest.raises(ConfigError, match=r"CYLINDER_TRACE_LABEL_FONT=.*not a TrueType"):
+        create_app(_app_config(tmp_path, CYLINDER_TRACE_LABEL_FONT=str(junk)))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 from PIL import Image
 
-from cylinder_trace.labels import (
+from cylinder_trace.qr_labels import (
     HINT_TEXT,
     LabelData,
     LabelLayout,

@@ -1,30 +1,19 @@
-"""The app's label signer, and verifying what a scanner read."""
+"""The label signer of some settings, and verifying what a scanner read."""
 
 from __future__ import annotations
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cylinder_trace.config import Settings
 from cylinder_trace.cylinders.models import Cylinder
 from cylinder_trace.domain.errors import DomainError
-from cylinder_trace.labels.signing import LabelInvalid, LabelSigner
-
-_EXTENSION = "cylinder_trace.label_signer"
+from cylinder_trace.qr_labels.signing import LabelInvalid, LabelSigner
 
 
 def signer_for(settings: Settings) -> LabelSigner:
+    """The cylinder label signer of these settings (the registry holds the app's one)."""
     return LabelSigner(settings.label_base_url, settings.label_keys, settings.label_key_id)
-
-
-def label_signer() -> LabelSigner:
-    """The current app's signer, built once from its settings."""
-    signer = current_app.extensions.get(_EXTENSION)
-    if signer is None:
-        signer = signer_for(current_app.config["CT_SETTINGS"])
-        current_app.extensions[_EXTENSION] = signer
-    return signer
 
 
 class LabelRejected(DomainError):

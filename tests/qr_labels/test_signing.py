@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from cylinder_trace.labels import signing
-from cylinder_trace.labels.signing import (
+from cylinder_trace.qr_labels import signing
+from cylinder_trace.qr_labels.signing import (
     CODE_RE,
     SIGNATURE_LENGTH,
     LabelInvalid,

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from cylinder_trace.domain.roles import OrganisationKind
 from cylinder_trace.organisations.models import Organisation
 from cylinder_trace.web.errors import handle_error
-from tests.test_auth import assert_error
+from tests.assertions import assert_error
 from tests.world import World
 
 

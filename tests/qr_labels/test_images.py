@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from PIL import Image
 
-from cylinder_trace.labels import (
+from cylinder_trace.qr_labels import (
     HINT_TEXT,
     LabelData,
     LabelLayout,

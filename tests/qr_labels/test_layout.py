@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from cylinder_trace.labels.layout import (
+from cylinder_trace.qr_labels.layout import (
     LAYOUTS_ENV_VAR,
     LayoutError,
     available_layouts,

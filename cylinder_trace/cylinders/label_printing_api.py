@@ -13,11 +13,12 @@ from marshmallow import validate
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
-from cylinder_trace import labels
+from cylinder_trace import qr_labels as labels
+from cylinder_trace.config import Settings
 from cylinder_trace.cylinders import services
 from cylinder_trace.cylinders.api import REGISTRARS, business_today
-from cylinder_trace.cylinders.labels import label_signer, resolve_scanned_cylinder
 from cylinder_trace.cylinders.models import Cylinder
+from cylinder_trace.cylinders.scanned_labels import resolve_scanned_cylinder
 from cylinder_trace.cylinders.schemas import (
     CylinderQuerySchema,
     VerifiedLabelSchema,
@@ -26,8 +27,11 @@ from cylinder_trace.cylinders.schemas import (
 from cylinder_trace.db import get_session
 from cylinder_trace.domain.errors import DomainError
 from cylinder_trace.domain.inspection import is_inspection_overdue
+from cylinder_trace.qr_labels.fonts import LabelFont, locate_label_font
+from cylinder_trace.qr_labels.signing import LabelSigner
 from cylinder_trace.web.api import Blueprint, current_principal
 from cylinder_trace.web.bounds import InputSchema
+from cylinder_trace.web.current import registry, settings
 
 blp = Blueprint(
     "cylinder_labels",
@@ -57,24 +61,38 @@ class SheetQuerySchema(CylinderQuerySchema):
     format = ma.fields.String(load_default="pdf", validate=validate.OneOf(["pdf", "zpl"]))
 
 
-def load_layout(name: str) -> labels.LabelLayout:
-    if name not in labels.available_layouts():
+def load_layout(name: str, config: Settings) -> labels.LabelLayout:
+    """The layout ``name`` from the configured layout directories, then labels/."""
+    available = labels.available_layouts(config.label_layout_dirs)
+    if name not in available:
         raise DomainError(
             f"Unknown label layout {name!r}.",
             code="label_layout_unknown",
-            details={"layouts": labels.available_layouts()},
+            details={"layouts": available},
         )
-    return labels.load_layout(name)
+    return labels.load_layout(name, config.label_layout_dirs)
 
 
-def label_data(cylinder: Cylinder) -> labels.LabelData:
+def label_font(config: Settings) -> LabelFont:
+    """The configured label font (checked at start-up), else the first one found."""
+    return config.label_font or locate_label_font()
+
+
+def label_data(cylinder: Cylinder, signer: LabelSigner) -> labels.LabelData:
     """What one label shows: the QR payload, the code, the model and the owner."""
     return labels.LabelData(
         cylinder.code,
-        label_signer().sign(cylinder.code),
+        signer.sign(cylinder.code),
         cylinder.model,
         cylinder.owner_company.name,
     )
+
+
+def _one_label(code: str, layout: str) -> tuple[labels.LabelData, labels.LabelLayout, LabelFont]:
+    config = settings()
+    cylinder = printable_cylinder(get_session(), code)
+    data = label_data(cylinder, registry().label_signer)
+    return data, load_layout(layout, config), label_font(config)
 
 
 def printable_cylinder(session: Session, code: str) -> Cylinder:
@@ -96,10 +114,8 @@ class LabelPng(MethodView):
     @blp.response(200, content_type="image/png")
     def get(self, query: dict[str, Any], code: str) -> Response:
         """One label as a PNG image"""
-        cylinder = printable_cylinder(get_session(), code)
-        png = labels.render_label_png(
-            label_data(cylinder), load_layout(query["layout"]), dpi=query["dpi"]
-        )
+        data, layout, font = _one_label(code, query["layout"])
+        png = labels.render_label_png(data, layout, dpi=query["dpi"], font=font)
         return Response(png, mimetype="image/png")
 
 
@@ -110,8 +126,8 @@ class LabelSvg(MethodView):
     @blp.response(200, content_type="image/svg+xml")
     def get(self, query: dict[str, Any], code: str) -> Response:
         """One label as an SVG image"""
-        cylinder = printable_cylinder(get_session(), code)
-        svg = labels.render_label_svg(label_data(cylinder), load_layout(query["layout"]))
+        data, layout, font = _one_label(code, query["layout"])
+        svg = labels.render_label_svg(data, layout, font=font)
         return Response(svg, mimetype="image/svg+xml")
 
 
@@ -122,11 +138,9 @@ class LabelZpl(MethodView):
     @blp.response(200, content_type="text/plain")
     def get(self, query: dict[str, Any], code: str) -> Response:
         """One label in ZPL, for thermal label printers"""
-        cylinder = printable_cylinder(get_session(), code)
-        zpl = labels.label_zpl(
-            label_data(cylinder), load_layout(query["layout"]), dpmm=query["dpmm"]
-        )
-        return Response(zpl, mimetype="text/plain", headers=_attachment(f"{cylinder.code}.zpl"))
+        data, layout, font = _one_label(code, query["layout"])
+        zpl = labels.label_zpl(data, layout, dpmm=query["dpmm"], font=font)
+        return Response(zpl, mimetype="text/plain", headers=_attachment(f"{data.code}.zpl"))
 
 
 def sheet_cylinders(statement: Select[tuple[Cylinder]]) -> Select[tuple[Cylinder]]:
@@ -146,7 +160,9 @@ class LabelSheet(MethodView):
         ``cylinder-trace labels sheet`` has no limit.
         """
         session = get_session()
-        layout = load_layout(query.pop("layout"))
+        config = settings()
+        layout = load_layout(query.pop("layout"), config)
+        font = label_font(config)
         fmt = query.pop("format")
         statement = sheet_cylinders(
             services.filter_cylinders(services.visible_cylinders(current_principal()), query)
@@ -159,13 +175,14 @@ class LabelSheet(MethodView):
                 f"More than {MAX_SHEET_LABELS} labels: narrow the filters or use the CLI.",
                 code="too_many_labels",
             )
-        data = (label_data(cylinder) for cylinder in cylinders)
+        signer = registry().label_signer
+        data = (label_data(cylinder, signer) for cylinder in cylinders)
         if fmt == "zpl":
-            body = "".join(labels.labels_zpl(data, layout))
+            body = "".join(labels.labels_zpl(data, layout, font=font))
             return Response(body, mimetype="text/plain", headers=_attachment("labels.zpl"))
         # send_file closes the spool once the response is sent; a `with` would close it first.
         spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
-        labels.write_pdf(data, layout, spool, total=len(cylinders))
+        labels.write_pdf(data, layout, spool, total=len(cylinders), font=font)
         spool.seek(0)
         return send_file(spool, mimetype="application/pdf", download_name="labels.pdf")
 
@@ -186,7 +203,9 @@ class VerifyLabel(MethodView):
         Public: anyone who scans a cylinder may ask. A forged label or a code never issued
         answers ``label_invalid``; a scrapped cylinder ``cylinder_scrapped``.
         """
-        cylinder = resolve_scanned_cylinder(get_session(), label_signer(), query["payload"])
+        cylinder = resolve_scanned_cylinder(
+            get_session(), registry().label_signer, query["payload"]
+        )
         return {
             "code": cylinder.code,
             "model": cylinder.model,
@@ -201,7 +220,9 @@ class VerifyLabel(MethodView):
         }
 
 
-def iter_label_data(session: Session, statement: Select[tuple[Cylinder]]) -> Iterator[Any]:
+def iter_label_data(
+    session: Session, statement: Select[tuple[Cylinder]], signer: LabelSigner
+) -> Iterator[Any]:
     """Labels for a (possibly huge) selection, streamed from the database in batches."""
     for cylinder in session.scalars(statement.execution_options(yield_per=1000)):
-        yield label_data(cylinder)
+        yield label_data(cylinder, signer)
