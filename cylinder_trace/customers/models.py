@@ -107,7 +107,7 @@ class Customer(Base):
     cylinder_storage: Mapped[CylinderStorage | None] = mapped_column(EnumText(CylinderStorage))
     cylinders_on_site: Mapped[int | None]
     kg_on_site: Mapped[Decimal | None] = mapped_column(Numeric(7, 1))
-    # Check status, kept by cylinder_trace.catering.services in the check's own transaction:
+    # Check status, kept by cylinder_trace.catering.checks in the check's own transaction:
     # the last counted check (nobody-home visits excluded), the last visit of any kind, and
     # the open hazards (how many, earliest deadline), so lists filter and sort in SQL.
     last_check_at: Mapped[datetime | None]

@@ -8,7 +8,7 @@ from typing import Any
 from flask.views import MethodView
 from sqlalchemy import select
 
-from cylinder_trace.cylinders import importing, services
+from cylinder_trace.cylinders import import_files, importing, services
 from cylinder_trace.cylinders.schemas import (
     CylinderCreateSchema,
     CylinderQuerySchema,
@@ -116,7 +116,7 @@ class CylinderImport(MethodView):
         default = None
         if form["filling_station_id"] is not None or principal.role == Role.STATION_OPERATOR:
             default = services.station_for(session, principal, owner, form["filling_station_id"])
-        rows = importing.rows_as_dicts(importing.read_table(upload.filename or "", data))
+        rows = import_files.rows_as_dicts(import_files.read_table(upload.filename or "", data))
         return importing.import_cylinders(
             session,
             rows,

@@ -10,7 +10,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
-from cylinder_trace.cylinders import importing
+from cylinder_trace.cylinders import import_files, importing
 from cylinder_trace.db import get_database
 from cylinder_trace.domain.errors import DomainError
 from cylinder_trace.domain.roles import OrganisationKind
@@ -51,7 +51,9 @@ def import_command(path: Path, company_id: int, station_id: int | None) -> None:
         if station_id is not None and default is None:
             raise click.ClickException(f"{station_id} is not a filling station of {owner.name}.")
         try:
-            rows = list(importing.rows_as_dicts(importing.read_table(path.name, path.read_bytes())))
+            rows = list(
+                import_files.rows_as_dicts(import_files.read_table(path.name, path.read_bytes()))
+            )
         except DomainError as exc:
             raise click.ClickException(f"{exc.message} [{exc.code}]") from exc
         with click.progressbar(length=len(rows), label="Importing", file=sys.stderr) as bar:

@@ -27,7 +27,7 @@ CODE_MAX = 32
 
 class CylinderStateView:
     """What the rules read of a cylinder's state (its ``state`` and four flags), for the ORM
-    cylinder and for plain records of one (``scans.store.CylinderRecord``)."""
+    cylinder and for plain records of one (``fastpath.cylinder_record.CylinderRecord``)."""
 
     __slots__ = ()
 

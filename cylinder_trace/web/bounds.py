@@ -68,7 +68,7 @@ def clock() -> float:
 
 
 class Bound:
-    """A validator this module added: ``ok`` answers without raising (``scans/items.py``
+    """A validator this module added: ``ok`` answers without raising (``fastpath/scan_reader.py``
     reads it), and its presence says the field is bounded already."""
 
     def ok(self, value: Any) -> bool:
