@@ -20,11 +20,12 @@ from hypothesis import strategies as st
 
 from cylinder_trace.config import InputLimits
 from cylinder_trace.fastpath.scan_reader import FastReader, Unsure
-from cylinder_trace.scans.api import fast_scan_reader
+from cylinder_trace.scans.api import ScanBodyReadFast, fast_scan_reader
 from cylinder_trace.scans.schemas import ScanCreateSchema
 from cylinder_trace.web import bounds
 
 SCHEMA = ScanCreateSchema()
+BODY = ScanBodyReadFast()
 # The items' instants are fixed, so the window of plausible instants is too: counted from a
 # fixed present with the default limits, whatever today is and whatever app is current.
 PRESENT = datetime(2026, 12, 1, tzinfo=UTC).timestamp()
@@ -284,6 +285,7 @@ def _answer(load: Any, item: Any) -> tuple[str, Any]:
 def test_generated_items_load_or_fail_as_the_schema_does(item: Any) -> None:
     expected = _answer(SCHEMA.load, item)
     assert _answer(fast_scan_reader.load, item) == expected
+    assert _answer(BODY.load, item) == expected  # POST /scans's body
     quick = quick_load(item)
     assert quick is None or ("loaded", quick) == expected
 

@@ -318,3 +318,21 @@ def test_single_scans_reuse_one_plan_for_the_cylinder_lock(
     ).all()
     assert plans, "the cylinder lock is planned afresh on every scan"
     assert all(custom <= 5 for _generic, custom in plans)
+
+
+def test_the_body_is_read_by_the_fast_reader_and_answers_as_the_schema(
+    client: FlaskClient, world: World, cylinder, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from cylinder_trace.scans import api
+
+    read: list[object] = []
+    original = api.fast_scan_reader.load
+    monkeypatch.setattr(
+        api.fast_scan_reader, "load", lambda item: read.append(item) or original(item)
+    )
+    assert post(client, world, fill(CODE, 1)).status_code == 201
+    assert len(read) == 1
+    # A refusal of the shape is the schema's: the same fields, in the one error shape.
+    response = post(client, world, {**fill(CODE, 2), "kind": "teleport"})
+    assert_error(response, 422, "validation_error")
+    assert list(response.get_json()["details"]["fields"]["json"]) == ["kind"]
