@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from cylinder_trace.access import cylinder_condition, may_read_cylinder, readable
+from cylinder_trace.access import cylinder_condition
 from cylinder_trace.cylinders.models import Cylinder, CylinderInspection
 from cylinder_trace.db import utcnow
 from cylinder_trace.domain import inspection
@@ -284,9 +284,12 @@ def filter_cylinders(
 def get_visible_cylinder(session: Session, principal: Principal, code: str) -> Cylinder:
     """One cylinder the caller may read; NotFound otherwise, so existence does not leak."""
     value = code.strip().upper()
-    cylinder = session.scalar(select(Cylinder).where(Cylinder.code == value))
-    missing = NotFound(f"No cylinder {value}.", code="cylinder_not_found")
-    return readable(principal, cylinder, may_read_cylinder, missing)
+    # One statement with the scope in it: the Python check would load the owner again for
+    # every authority's read (``access.readable`` suits records fetched by primary key).
+    cylinder = session.scalar(visible_cylinders(principal).where(Cylinder.code == value))
+    if cylinder is None:
+        raise NotFound(f"No cylinder {value}.", code="cylinder_not_found")
+    return cylinder
 
 
 def get_managed_cylinder(session: Session, principal: Principal, code: str) -> Cylinder:

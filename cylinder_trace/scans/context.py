@@ -37,11 +37,11 @@ class ScanContext:
     rules: RuleSettings
     signer: LabelSigner
     vault: PiiVault
+    card_signer: LabelSigner  # customer cards (registry.card_signer)
     now: datetime
     today: date  # business date (China)
     tz: ZoneInfo
     language: str = "en"  # of the messages in answers ("zh" or "en")
-    card_signer: LabelSigner | None = None  # customer cards; None: a card scan finds no one
 
     @classmethod
     def at(
@@ -62,11 +62,11 @@ class ScanContext:
             settings.rules,
             registry.label_signer,
             registry.pii_vault,
+            registry.card_signer,
             now,
             today,
             zone,
             language,
-            registry.card_signer,
         )
 
     def content_hash(self, item: dict[str, Any]) -> str:

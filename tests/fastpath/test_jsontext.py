@@ -93,6 +93,7 @@ def test_a_scans_content_hash_is_its_original_definition() -> None:
         rules=None,  # type: ignore[arg-type]
         signer=None,  # type: ignore[arg-type]
         vault=vault,
+        card_signer=None,  # type: ignore[arg-type]
         now=datetime.now(UTC),
         today=date.today(),
         tz=None,  # type: ignore[arg-type]
