@@ -15,6 +15,7 @@ customer           their company's customers       the supplying gas company
 catering user      their company's catering users  the premises (``Customer.division_code``)
 scan               scans of their company's        the scanning site or organisation
                    cylinders and by its sites
+                   (``Scan.company_id``)
 user               company admins: their company   (none: only themselves)
                    tree's; everyone: themselves
 device             their company tree's            (none)
@@ -241,9 +242,9 @@ def scan_condition(principal: Principal) -> ColumnElement[bool]:
     if principal.is_system_admin:
         return true()
     if principal.company_id is not None:
-        own_cylinders = select(Cylinder.id).where(Cylinder.owner_company_id == principal.company_id)
-        company_orgs = select(Organisation.id).where(company_tree(principal.company_id))
-        return or_(Scan.cylinder_id.in_(own_cylinders), Scan.organisation_id.in_(company_orgs))
+        # ``Scan.company_id`` is the owner of the cylinder a scan joins, else the scanner's
+        # company: exactly the scans of the company's cylinders and by its sites.
+        return Scan.company_id == principal.company_id
     if principal.jurisdiction is not None:
         area = _organisations_in(principal.jurisdiction, None)
         return or_(Scan.site_id.in_(area), Scan.organisation_id.in_(area))

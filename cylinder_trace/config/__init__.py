@@ -146,6 +146,9 @@ class Settings:
     # Directories searched for label layouts before the repository's labels/
     # (CYLINDER_TRACE_LABEL_LAYOUTS, an os.pathsep list; each must be a directory).
     label_layout_dirs: tuple[Path, ...] = ()
+    # Large lists (scans, cylinders, customers) count their rows up to this many; beyond it
+    # the answer gives the limit as a lower bound (CT_LIST_COUNT_LIMIT).
+    list_count_limit: int = 10_000
 
     @property
     def is_production(self) -> bool:
@@ -321,4 +324,5 @@ def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
         session_cookie_secure=flag(environ, "CT_SESSION_COOKIE_SECURE", env == "production"),
         label_font=_label_font(environ),
         label_layout_dirs=_label_layout_dirs(environ),
+        list_count_limit=positive_int(environ, "CT_LIST_COUNT_LIMIT", 10_000),
     )

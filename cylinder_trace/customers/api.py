@@ -72,7 +72,13 @@ class Customers(MethodView):
         number use POST /customers/lookup: a number in a URL would end up in logs, so a
         query with id_number is refused (422), never ignored.
         """
-        return paginate_query(get_session(), _filtered(filters), pagination_parameters)
+        return paginate_query(
+            get_session(),
+            _filtered(filters),
+            pagination_parameters,
+            keyset=services.CUSTOMER_ORDER,
+            after=filters.get("after"),
+        )
 
     @blp.access(*WRITERS)
     @blp.arguments(CustomerCreateSchema)

@@ -15,6 +15,7 @@ from cylinder_trace.customers.models import CustomerKind, PremisesType
 from cylinder_trace.customers.validation import messages_of
 from cylinder_trace.organisations.schemas import DIVISION_CODE_PATTERN
 from cylinder_trace.web.bounds import InputSchema
+from cylinder_trace.web.listing import CursorQuerySchema
 
 ID_NUMBER_DOC = (
     "Resident ID number (GB 11643): 18 characters, the last a digit or X (x accepted). "
@@ -106,7 +107,7 @@ class CustomerUpdateSchema(_PremisesFields):
     active = ma.fields.Boolean()
 
 
-class CustomerQuerySchema(InputSchema):
+class CustomerQuerySchema(CursorQuerySchema):
     """The list's filters. ``id_number`` is not one of them and is refused, not ignored: a
     client that believed it filtered would get every customer, and the number would be in
     the URL, so in access logs. The documents leave it out; the list's description says so."""

@@ -35,6 +35,7 @@ from cylinder_trace.domain.errors import Conflict, DomainError, Forbidden, NotFo
 from cylinder_trace.domain.identity import mask_id_number
 from cylinder_trace.domain.roles import COMPANY_ROLES, OrganisationKind, Role
 from cylinder_trace.organisations.models import Organisation
+from cylinder_trace.paging import Keyset
 from cylinder_trace.principal import Principal
 from cylinder_trace.users.models import User
 
@@ -140,6 +141,10 @@ def register_customer_as(
     return register_customer(session, vault, company=company, created_by=principal.user, **data)
 
 
+# Lists of customers go in the order they were registered.
+CUSTOMER_ORDER = Keyset((Customer.id,))
+
+
 def visible_customers(principal: Principal) -> Select[tuple[Customer]]:
     """A select of the customers this caller may read (``access.customer_condition``)."""
     return select(Customer).where(customer_condition(principal))
@@ -195,7 +200,7 @@ def filter_customers(
     if filters.get("id_number"):
         number = check_id_number(filters["id_number"])
         statement = statement.where(Customer.id_number_hash == id_number_hash(vault, number))
-    return statement.order_by(Customer.id)
+    return CUSTOMER_ORDER.order(statement)
 
 
 def update_customer(session: Session, customer: Customer, changes: dict[str, Any]) -> Customer:

@@ -58,7 +58,13 @@ class Cylinders(MethodView):
         statement = services.filter_cylinders(
             services.visible_cylinders(current_principal()), filters
         )
-        return paginate_query(get_session(), statement, pagination_parameters)
+        return paginate_query(
+            get_session(),
+            statement,
+            pagination_parameters,
+            keyset=services.CYLINDER_ORDER,
+            after=filters.get("after"),
+        )
 
     @blp.access(*REGISTRARS)
     @blp.arguments(CylinderCreateSchema)

@@ -375,6 +375,7 @@ def _store_chunk(
                     ids[r["code"]],
                     r["code"],
                     r["filling_station_id"],
+                    r["owner_company_id"],
                     {
                         "last_inspected_on": (
                             r["last_inspected_on"].isoformat() if r["last_inspected_on"] else None

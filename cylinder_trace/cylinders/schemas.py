@@ -9,6 +9,7 @@ from cylinder_trace.cylinders.models import Cylinder
 from cylinder_trace.domain.lifecycle import CylinderState
 from cylinder_trace.qr_labels.signing import CODE_PATTERN
 from cylinder_trace.web.bounds import InputSchema, numeric_range
+from cylinder_trace.web.listing import CursorQuerySchema
 
 CODE = validate.Regexp(rf"^(?i:{CODE_PATTERN})$", error="6 to 32 letters, digits or '-'")
 
@@ -38,7 +39,7 @@ class CylinderCreateSchema(InputSchema):
     scrap_date_override = ma.fields.Date(load_default=None, allow_none=True)
 
 
-class CylinderQuerySchema(InputSchema):
+class CylinderQuerySchema(CursorQuerySchema):
     owner_company_id = ma.fields.Integer()
     filling_station_id = ma.fields.Integer()
     state = ma.fields.Enum(CylinderState, by_value=True)

@@ -19,6 +19,7 @@ from cylinder_trace.domain.lifecycle import CylinderState
 from cylinder_trace.domain.roles import OrganisationKind, Role
 from cylinder_trace.domain.rules import RuleSettings
 from cylinder_trace.organisations.models import Organisation
+from cylinder_trace.paging import Keyset
 from cylinder_trace.principal import Principal
 from cylinder_trace.qr_labels.signing import CODE_RE
 from cylinder_trace.scans.registration import Registered, record_registrations
@@ -233,7 +234,7 @@ def register_cylinder(
     session.flush()
     record_registrations(
         session,
-        [Registered(cylinder.id, code, station.id, registration_data(data))],
+        [Registered(cylinder.id, code, station.id, owner.id, registration_data(data))],
         organisation_id=registered_by.organisation_id if registered_by else owner.id,
         actor_user_id=registered_by.id if registered_by else None,
         at=cylinder.registered_at,
@@ -250,6 +251,10 @@ def registration_data(data: CylinderInput) -> dict[str, Any]:
             data.inspection_due_override.isoformat() if data.inspection_due_override else None
         ),
     }
+
+
+# Lists of cylinders go by code (unique); ix_cylinders_owner_code serves a company's.
+CYLINDER_ORDER = Keyset((Cylinder.code,))
 
 
 def visible_cylinders(principal: Principal) -> Select[tuple[Cylinder]]:
@@ -278,7 +283,7 @@ def filter_cylinders(
         statement = statement.where(Cylinder.code >= filters["code_from"].upper())
     if filters.get("code_to") is not None:
         statement = statement.where(Cylinder.code <= filters["code_to"].upper())
-    return statement.order_by(Cylinder.code)
+    return CYLINDER_ORDER.order(statement)
 
 
 def get_visible_cylinder(session: Session, principal: Principal, code: str) -> Cylinder:

@@ -78,6 +78,13 @@ class Scan(Base):
     latitude: Mapped[float | None] = mapped_column(Numeric(9, 6))
     longitude: Mapped[float | None] = mapped_column(Numeric(9, 6))
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="RESTRICT"))
+    # The gas company the scan belongs to: the owner of the cylinder it names, else the
+    # scanning organisation's company (None for an authority's scan of an unknown code).
+    # Derived, so not hashed; it scopes every company list without a join, and it is the
+    # distribution column of a sharded deployment (docs/scale-out.md).
+    company_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="RESTRICT")
+    )
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     interactive: Mapped[bool]
     result: Mapped[ScanResult] = mapped_column(EnumText(ScanResult))
@@ -98,6 +105,7 @@ class Scan(Base):
         ),
         Index("ix_scans_cylinder_occurred", "cylinder_id", "occurred_at"),
         Index("ix_scans_site_kind_occurred", "site_id", "kind", "occurred_at"),
+        Index("ix_scans_company_occurred", "company_id", "occurred_at", "id"),
         # Partial indexes: most scans name no buyer and need no review, and every scan
         # insert would otherwise add an entry to both.
         Index(
@@ -106,10 +114,23 @@ class Scan(Base):
             postgresql_where=text("customer_id IS NOT NULL"),
             sqlite_where=text("customer_id IS NOT NULL"),
         ),
+        # The review list, in its order (occurred_at, id), for everyone and per company;
+        # the scope columns are included so that counting needs no visit to the table.
         Index(
             "ix_scans_needs_review",
-            "received_at",
+            "occurred_at",
+            "id",
             postgresql_where=text(NEEDS_REVIEW),
+            postgresql_include=["site_id", "organisation_id", "company_id"],
+            sqlite_where=text(NEEDS_REVIEW),
+        ),
+        Index(
+            "ix_scans_company_needs_review",
+            "company_id",
+            "occurred_at",
+            "id",
+            postgresql_where=text(NEEDS_REVIEW),
+            postgresql_include=["site_id", "organisation_id"],
             sqlite_where=text(NEEDS_REVIEW),
         ),
     )

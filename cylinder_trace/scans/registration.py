@@ -21,6 +21,7 @@ class Registered:
     cylinder_id: int
     code: str
     site_id: int
+    company_id: int  # the owner
     data: dict[str, Any] | None = None
 
 
@@ -53,6 +54,7 @@ def record_registrations(
             "latitude": None,
             "longitude": None,
             "customer_id": None,
+            "company_id": cylinder.company_id,
             "data": dict(cylinder.data or {}),
             "interactive": True,
             "result": ScanResult.ACCEPTED,

@@ -10,11 +10,16 @@ from flask.views import MethodView
 from cylinder_trace.cylinders.api import READERS
 from cylinder_trace.db import get_session
 from cylinder_trace.domain.lifecycle import ScanKind
-from cylinder_trace.scans.reading import filter_scans, verdict_changes, visible_scans
+from cylinder_trace.scans.reading import (
+    SCAN_ORDER,
+    filter_scans,
+    verdict_changes,
+    visible_scans,
+)
 from cylinder_trace.scans.schemas import ScanSchema
 from cylinder_trace.web.api import Blueprint, current_principal, paginate_query
-from cylinder_trace.web.bounds import InputSchema
 from cylinder_trace.web.current import settings
+from cylinder_trace.web.listing import CursorQuerySchema
 
 blp = Blueprint(
     "scan_search",
@@ -24,8 +29,10 @@ blp = Blueprint(
 )
 
 
-class ScanQuerySchema(InputSchema):
-    company_id = ma.fields.Integer(metadata={"description": "Scans of this company's cylinders"})
+class ScanQuerySchema(CursorQuerySchema):
+    company_id = ma.fields.Integer(
+        metadata={"description": "Scans of this company: of its cylinders and by its sites"}
+    )
     site_id = ma.fields.Integer()
     kind = ma.fields.Enum(ScanKind, by_value=True)
     day = ma.fields.Date(metadata={"description": "A business day (China time)"})
@@ -72,7 +79,13 @@ class ScanList(MethodView):
         """
         zone = settings().time_zone
         statement = filter_scans(visible_scans(current_principal()), filters, zone)
-        return paginate_query(get_session(), statement, pagination_parameters)
+        return paginate_query(
+            get_session(),
+            statement,
+            pagination_parameters,
+            keyset=SCAN_ORDER,
+            after=filters.get("after"),
+        )
 
 
 @blp.route("/<bigint:scan_id>/verdict-changes")

@@ -284,6 +284,11 @@ def _prepare(
         "scanned": target.scanned[:300],
         "chain_key": chain_key,
         "cylinder_id": cylinder.id if chain_key == target.code else None,
+        # The cylinder's owner when the scan joins its chain; otherwise the scanner is
+        # the only company concerned (access.scan_condition).
+        "company_id": cylinder.owner_company_id
+        if chain_key == target.code
+        else principal.company_id,
         "occurred_at": item["occurred_at"],
         "received_at": ctx.now,
         "actor_user_id": principal.user_id,

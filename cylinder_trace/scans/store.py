@@ -216,12 +216,12 @@ def write(
     return dict(inserted)
 
 
-_UNHASHED = ("record_hash", "result_message", "review_code")
+_UNHASHED = ("record_hash", "result_message", "review_code", "company_id")
 _HASHED_AND_UNHASHED = {*HASHED_FIELDS, *_UNHASHED}
 
 
 def _scan_json(rows: list[dict[str, Any]], hashed_texts: list[str]) -> list[str] | None:
-    """Each scan as a JSON object: its hashed fields as hashed, then the other three.
+    """Each scan as a JSON object: its hashed fields as hashed, then the others.
 
     None (encode the rows afresh) if the rows hold any other column: json_to_recordset
     would quietly read a column missing from the JSON as NULL.

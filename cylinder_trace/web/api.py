@@ -7,6 +7,7 @@ responses in OpenAPI. A test asserts that every endpoint under /api/v1 has decla
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any
@@ -19,11 +20,14 @@ from cylinder_trace.auth.tokens import authenticate
 from cylinder_trace.db import get_session
 from cylinder_trace.domain.errors import Forbidden
 from cylinder_trace.domain.roles import Role
+from cylinder_trace.paging import Keyset, page_of
 from cylinder_trace.principal import Principal
 from cylinder_trace.web import docs, spec
 from cylinder_trace.web.bounds import InputSchema
+from cylinder_trace.web.current import settings
 from cylinder_trace.web.edge import EdgeParser
 from cylinder_trace.web.errors import ErrorSchema, handle_error
+from cylinder_trace.web.listing import keyset_metadata
 
 API_PREFIX = "/api/v1"
 DEVICE = "device"  # pseudo-role: a token held by a device alone
@@ -78,6 +82,14 @@ class Blueprint(flask_smorest.Blueprint):
     # Reads the body the edge parsed and checked (web/edge.py), and bounds page numbers.
     ARGUMENTS_PARSER = EdgeParser()
     PAGINATION_ARGUMENTS_PARSER = EdgeParser()
+
+    def _set_pagination_metadata(self, page_params: Any, result: Any, headers: Any) -> Any:
+        metadata = keyset_metadata(page_params)
+        if metadata is None:
+            return super()._set_pagination_metadata(page_params, result, headers)
+        headers = headers if headers is not None else {}
+        headers[self.PAGINATION_HEADER_NAME] = json.dumps(metadata)
+        return result, headers
 
     def arguments(self, schema: Any, *args: Any, **kwargs: Any) -> Any:
         """flask-smorest's ``arguments``, with the schema built once, and bounded.
@@ -143,12 +155,38 @@ def register_blueprints(api: Api, blueprints: Iterable[Blueprint]) -> None:
         api.register_blueprint(blueprint, url_prefix=f"{API_PREFIX}{blueprint.url_prefix or ''}")
 
 
-def paginate_query(session: Any, statement: Any, pagination: Any) -> list[Any]:
-    """Run a select for one page of a ``@blp.paginate()`` endpoint and set the item count."""
-    from sqlalchemy import func, select
+def paginate_query(
+    session: Any,
+    statement: Any,
+    pagination: Any,
+    *,
+    keyset: Keyset | None = None,
+    after: str | None = None,
+) -> list[Any]:
+    """Run a select for one page of a ``@blp.paginate()`` endpoint and set the item count.
 
-    pagination.item_count = session.scalar(
-        select(func.count()).select_from(statement.order_by(None).subquery())
+    With a ``keyset`` (the list's sort key) the list is a large one: it is sorted by the
+    key, ``after`` (a cursor from an earlier page's ``next_cursor``) starts the page after
+    that row, and the count stops at the ``list_count_limit`` setting (``paging``).
+    """
+    if keyset is None:
+        from sqlalchemy import func, select
+
+        pagination.item_count = session.scalar(
+            select(func.count()).select_from(statement.order_by(None).subquery())
+        )
+        page = statement.limit(pagination.page_size).offset(pagination.first_item)
+        return list(session.scalars(page).unique())
+    found = page_of(
+        session,
+        statement,
+        keyset=keyset,
+        page_size=pagination.page_size,
+        offset=pagination.first_item,
+        after=after,
+        count_limit=settings().list_count_limit,
     )
-    page = statement.limit(pagination.page_size).offset(pagination.first_item)
-    return list(session.scalars(page).unique())
+    pagination.item_count = found.total
+    pagination.keyset_page = found
+    pagination.by_cursor = after is not None
+    return found.items

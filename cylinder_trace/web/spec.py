@@ -28,11 +28,26 @@ from apispec.ext.marshmallow import MarshmallowPlugin, OpenAPIConverter, resolve
 from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask_smorest.pagination import PaginationMetadataSchema
 
+
+class PageMetadataSchema(PaginationMetadataSchema):
+    total_exact = ma.fields.Boolean(
+        metadata={
+            "description": "False when the list is longer than the count limit: ``total`` "
+            "is then a lower bound, and there is no last page number"
+        }
+    )
+    next_cursor = ma.fields.String(
+        metadata={"description": "Pass as ``after`` for the next page (lists paged by cursor)"}
+    )
+
+
 PAGINATION_HEADER = {
     "description": "Pagination metadata: a JSON object in the header's value, e.g. "
     '{"total": 42, "total_pages": 5, "first_page": 1, "last_page": 5, "page": 1, '
-    '"next_page": 2}. Pages past the last one give only total and total_pages.',
-    "content": {"application/json": {"schema": PaginationMetadataSchema}},
+    '"next_page": 2}. Pages past the last one give only total and total_pages. Large lists '
+    "(those taking ``after``) also say whether the total is exact and give the cursor of the "
+    "next page, and stop counting at a limit.",
+    "content": {"application/json": {"schema": PageMetadataSchema}},
 }
 
 

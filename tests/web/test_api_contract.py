@@ -41,7 +41,7 @@ def conforms(document: dict[str, Any], name: str, instance: Any) -> bool:
 
 
 def test_x_pagination_is_documented_as_the_json_it_is(
-    document: dict[str, Any], client: FlaskClient, world: World
+    document: dict[str, Any], client: FlaskClient, world: World, make_cylinder: Any
 ) -> None:
     header = document["components"]["headers"]["PAGINATION"]
     # An object schema would mean "k,v,k,v" text; the value is a JSON document.
@@ -53,7 +53,14 @@ def test_x_pagination_is_documented_as_the_json_it_is(
     response = client.get("/api/v1/users?page_size=2", headers=world.auth("sysadmin"))
     sent = json.loads(response.headers["X-Pagination"])
     assert sent["total"] == len(world.users) and sent["next_page"] == 2
-    assert conforms(document, "PaginationMetadata", sent)
+    assert conforms(document, "PageMetadata", sent)
+    # A large list's adds whether the count is exact and the next page's cursor.
+    make_cylinder("CQDZ-500001")
+    make_cylinder("CQDZ-500002")
+    response = client.get("/api/v1/cylinders?page_size=1", headers=world.auth("sysadmin"))
+    sent = json.loads(response.headers["X-Pagination"])
+    assert sent["total_exact"] is True and sent["next_cursor"]
+    assert conforms(document, "PageMetadata", sent)
 
 
 def test_decimals_are_documented_and_sent_as_exact_strings(
