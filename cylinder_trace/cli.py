@@ -212,6 +212,7 @@ def register_commands(app: Flask) -> None:
     from cylinder_trace.cylinders.cli import cylinders_cli
     from cylinder_trace.demo.seed import demo_cli
     from cylinder_trace.scans.cli import scans_cli
+    from cylinder_trace.tuning.cli import db_cli
 
     groups = (
         org_cli,
@@ -223,6 +224,7 @@ def register_commands(app: Flask) -> None:
         scans_cli,
         customers_cli,
         catering_cli,
+        db_cli,
     )
     for group in groups:
         app.cli.add_command(group)

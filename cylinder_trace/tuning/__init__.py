@@ -1,0 +1,1 @@
+"""Production database settings: what a province's data needs of PostgreSQL, checked."""
