@@ -104,7 +104,16 @@ class Scan(Base):
             "(result = 'accepted') = (result_code IS NULL)", name="result_code_iff_not_accepted"
         ),
         Index("ix_scans_cylinder_occurred", "cylinder_id", "occurred_at"),
-        Index("ix_scans_site_kind_occurred", "site_id", "kind", "occurred_at"),
+        # A site's scans of a kind on a day (a station's fills), in the list's order; the
+        # scope columns are included so that counting needs no visit to the table.
+        Index(
+            "ix_scans_site_kind_occurred",
+            "site_id",
+            "kind",
+            "occurred_at",
+            "id",
+            postgresql_include=["company_id", "organisation_id"],
+        ),
         Index("ix_scans_company_occurred", "company_id", "occurred_at", "id"),
         # Partial indexes: most scans name no buyer and need no review, and every scan
         # insert would otherwise add an entry to both.

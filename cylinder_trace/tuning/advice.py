@@ -228,7 +228,7 @@ def read_parameters(connection: Connection) -> dict[str, tuple[float | str, str]
 
 
 # Storage options the migrations set, which a restored dump or a hand-made schema may lack.
-TABLE_OPTIONS = {"cylinders": ("fillfactor", 85)}
+TABLE_OPTIONS = {"cylinders": ("fillfactor", 85), "scan_chains": ("fillfactor", 85)}
 
 
 def table_findings(connection: Connection) -> list[str]:
