@@ -13,8 +13,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from cylinder_trace.config import REGISTRY_EXTENSION, SETTINGS_CONFIG_KEY, load_settings
-from cylinder_trace.db import Database
+from cylinder_trace.config import (
+    REGISTRY_EXTENSION,
+    SETTINGS_CONFIG_KEY,
+    Settings,
+    load_settings,
+)
+from cylinder_trace.db import Database, make_engine
+from cylinder_trace.replicas import ReplicaMonitor
 from cylinder_trace.web import edge
 from cylinder_trace.web.api import Api, fix_spec_fields, register_blueprints
 from cylinder_trace.web.errors import handle_error, register_error_handlers
@@ -89,7 +95,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         hops = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
-    database = Database(settings.database_url, echo=settings.sql_echo)
+    database = Database(
+        settings.database_url, echo=settings.sql_echo, replica=_replica_monitor(settings)
+    )
     app.extensions["cylinder_trace.db"] = database
     app.extensions[REGISTRY_EXTENSION] = registry
     _manage_request_sessions(app)
@@ -111,6 +119,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     register_commands(app)
     return app
+
+
+def _replica_monitor(settings: Settings) -> ReplicaMonitor | None:
+    """The watch on the streaming replica the authorities read, if one is configured."""
+    if settings.replica_database_url is None:
+        return None
+    return ReplicaMonitor(
+        make_engine(settings.database_url),
+        make_engine(settings.replica_database_url),
+        max_lag=settings.replica_max_lag_seconds,
+        check_every=settings.replica_check_seconds,
+    )
 
 
 def _serve_swagger_ui_assets(app: Flask) -> None:
@@ -173,6 +193,7 @@ def _manage_request_sessions(app: Flask) -> None:
 
     @app.teardown_request
     def close(_exc: BaseException | None) -> None:
-        session = g.pop("db_session", None)
-        if session is not None:
-            session.close()
+        for name in ("db_session", "replica_session"):
+            session = g.pop(name, None)
+            if session is not None:
+                session.close()

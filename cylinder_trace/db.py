@@ -174,11 +174,13 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 class Database:
     """The engine and session factory of one app; tests may rebind the factory."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, replica: Any = None) -> None:
         self.engine = make_engine(url, echo=echo)
         self.session_factory: sessionmaker[Session] = sessionmaker(
             bind=self.engine, expire_on_commit=False
         )
+        # A ``replicas.ReplicaMonitor`` when reads may go to a streaming replica.
+        self.replica = replica
 
     @property
     def backend(self) -> str:
@@ -202,6 +204,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.replica is not None:
+            self.replica.replica.dispose()
 
 
 def get_database() -> Database:
@@ -245,8 +249,23 @@ def keep_changes_on_error() -> None:
     g.keep_changes_on_error = True
 
 
+def read_from_replica() -> bool:
+    """Let the rest of this request read a streaming replica, if there is one and it keeps
+    up (``replicas``); True if it will. For requests that only read: the replica's session
+    never writes, and the request's own session (the token's last use) still commits."""
+    monitor = get_database().replica
+    if monitor is None or not monitor.usable():
+        return False
+    g.replica_session = Session(bind=monitor.replica, expire_on_commit=False)
+    return True
+
+
 def get_session() -> Session:
-    """The session of the current request, opened on first use."""
+    """The session of the current request, opened on first use (on the replica once
+    ``read_from_replica`` said so)."""
+    replica = g.get("replica_session")
+    if replica is not None:
+        return replica
     session = g.get("db_session")
     if session is None:
         session = get_database().new_session()

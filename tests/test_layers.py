@@ -5,8 +5,8 @@ Read from the source (every import, also those inside functions), not by importi
 | layer | modules |
 | --- | --- |
 | 0 domain | ``cylinder_trace.domain.*``: no Flask, no SQLAlchemy (tests/domain/test_purity.py) |
-| 1 support | ``config``, ``db``, ``columns``, ``bulk``, ``paging``, ``version``, ``qr_labels.*``, |
-|   | ``translations``: plumbing that knows no feature |
+| 1 support | ``config``, ``db``, ``columns``, ``bulk``, ``paging``, ``replicas``, ``version``, |
+|   | ``qr_labels.*``, ``translations``: plumbing that knows no feature |
 | 2 models | ``*/models.py`` and ``cylinder_trace.models`` (the metadata of them all) |
 | 3 services | every other module of a feature package; ``access``, ``principal``, |
 |   | ``registry``, ``fastpath.*`` |
@@ -32,7 +32,17 @@ PACKAGE = "cylinder_trace"
 ROOT = Path(__file__).resolve().parents[1] / PACKAGE
 
 LAYER_NAMES = ("domain", "support", "models", "services", "web", "entry")
-SUPPORT = {"config", "db", "columns", "bulk", "paging", "version", "qr_labels", "translations"}
+SUPPORT = {
+    "config",
+    "db",
+    "columns",
+    "bulk",
+    "paging",
+    "replicas",
+    "version",
+    "qr_labels",
+    "translations",
+}
 WEB_PACKAGES = {"web", "pages", "health"}
 ENTRY = {"app", "cli", "console", "demo", ""}
 

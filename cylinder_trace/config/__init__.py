@@ -149,6 +149,12 @@ class Settings:
     # Large lists (scans, cylinders, customers) count their rows up to this many; beyond it
     # the answer gives the limit as a lower bound (CT_LIST_COUNT_LIMIT).
     list_count_limit: int = 10_000
+    # A streaming replica for the authorities' reads (CT_REPLICA_DATABASE_URL), used while
+    # it is at most CT_REPLICA_MAX_LAG_SECONDS behind, measured every
+    # CT_REPLICA_CHECK_SECONDS (``replicas``).
+    replica_database_url: str | None = None
+    replica_max_lag_seconds: float = 30.0
+    replica_check_seconds: float = 1.0
 
     @property
     def is_production(self) -> bool:
@@ -325,4 +331,29 @@ def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
         label_font=_label_font(environ),
         label_layout_dirs=_label_layout_dirs(environ),
         list_count_limit=positive_int(environ, "CT_LIST_COUNT_LIMIT", 10_000),
+        **_replica(environ),
     )
+
+
+def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = (environ.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from exc
+    if not value >= 0 or value == float("inf"):
+        raise ConfigError(f"{name} must be 0 or more seconds, got {raw!r}")
+    return value
+
+
+def _replica(environ: Mapping[str, str]) -> dict[str, Any]:
+    url = (environ.get("CT_REPLICA_DATABASE_URL") or "").strip()
+    if url and not normalise_database_url(url).startswith("postgresql"):
+        raise ConfigError("CT_REPLICA_DATABASE_URL must be a PostgreSQL URL (a streaming replica)")
+    return {
+        "replica_database_url": normalise_database_url(url) if url else None,
+        "replica_max_lag_seconds": _seconds(environ, "CT_REPLICA_MAX_LAG_SECONDS", 30.0),
+        "replica_check_seconds": _seconds(environ, "CT_REPLICA_CHECK_SECONDS", 1.0),
+    }

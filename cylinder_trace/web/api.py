@@ -17,7 +17,7 @@ from flask import g, request
 from flask_smorest.utils import resolve_schema_instance
 
 from cylinder_trace.auth.tokens import authenticate
-from cylinder_trace.db import get_session
+from cylinder_trace.db import get_session, read_from_replica
 from cylinder_trace.domain.errors import Forbidden
 from cylinder_trace.domain.roles import Role
 from cylinder_trace.paging import Keyset, page_of
@@ -31,6 +31,7 @@ from cylinder_trace.web.listing import keyset_metadata
 
 API_PREFIX = "/api/v1"
 DEVICE = "device"  # pseudo-role: a token held by a device alone
+READ_METHODS = frozenset({"GET", "HEAD"})
 
 
 class Api(flask_smorest.Api):
@@ -121,6 +122,9 @@ class Blueprint(flask_smorest.Blueprint):
                 if not public:
                     principal = authenticate(get_session(), bearer_token())
                     g.principal = principal
+                    if request.method in READ_METHODS and principal.jurisdiction is not None:
+                        # An authority's lists and exports: the replica's work, if any.
+                        read_from_replica()
                     caller_role = str(principal.role) if principal.role else DEVICE
                     if caller_role not in allowed:
                         raise Forbidden(
