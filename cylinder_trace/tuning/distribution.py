@@ -75,18 +75,19 @@ def _distributed_problems(table: Table) -> list[str]:
         found.append(f"{name}: {DISTRIBUTION_COLUMN} may be NULL")
     if DISTRIBUTION_COLUMN not in table.primary_key.columns:
         found.append(f"{name}: primary key without {DISTRIBUTION_COLUMN}")
-    for constraint in table.constraints:
+    # Constraints and indexes are sets: in name order, so the list reads the same each time.
+    for constraint in sorted(table.constraints, key=lambda c: str(c.name)):
         if isinstance(constraint, UniqueConstraint) and DISTRIBUTION_COLUMN not in {
             c.name for c in constraint.columns
         }:
             found.append(
                 f"{name}: unique {constraint.name or '(unnamed)'} without {DISTRIBUTION_COLUMN}"
             )
-    for index in table.indexes:
+    for index in sorted(table.indexes, key=lambda i: str(i.name)):
         columns = {c.name for c in index.columns}
         if isinstance(index, Index) and index.unique and DISTRIBUTION_COLUMN not in columns:
             found.append(f"{name}: unique index {index.name} without {DISTRIBUTION_COLUMN}")
-    for constraint in table.foreign_key_constraints:
+    for constraint in sorted(table.foreign_key_constraints, key=lambda c: str(c.name)):
         target = constraint.referred_table.name
         if target in REFERENCE:
             continue

@@ -39,8 +39,8 @@ BACKLOG = [
     "scans: primary key without company_id",
     "scans: unique uq_scans_chain_key_seq without company_id",
     "scans: unique uq_scans_event_id without company_id",
-    "scans: foreign key (cylinder_id) to distributed cylinders without company_id on both sides",
     "scans: foreign key (customer_id) to distributed customers without company_id on both sides",
+    "scans: foreign key (cylinder_id) to distributed cylinders without company_id on both sides",
 ]
 
 
