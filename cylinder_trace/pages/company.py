@@ -118,7 +118,7 @@ def company_cylinder(code: str) -> Any:
     scans = list(
         session.scalars(
             visible_scans(principal)
-            .where(Scan.cylinder_id == cylinder.id)
+            .where(Scan.of_cylinder(cylinder.id, cylinder.code))
             .order_by(Scan.occurred_at, Scan.id)
         )
     )

@@ -44,7 +44,7 @@ def last_fill(session: Session, cylinder: Cylinder) -> LastFill | None:
     scan = session.scalar(
         select(Scan)
         .where(
-            Scan.cylinder_id == cylinder.id,
+            Scan.of_cylinder(cylinder.id, cylinder.code),
             Scan.kind == ScanKind.FILL,
             Scan.result == ScanResult.ACCEPTED,
         )

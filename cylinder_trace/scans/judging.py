@@ -8,7 +8,7 @@ histories of the cylinders a late upload re-judges (one statement for all of the
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
@@ -188,22 +188,25 @@ class StoredEvent(NamedTuple):
     review_code: str | None
 
 
-def load_histories(session: Session, cylinder_ids: list[int]) -> dict[int, list[StoredEvent]]:
-    """Every kept scan (refused ones are acts that did not happen) of these cylinders."""
-    if not cylinder_ids:
+def load_histories(session: Session, codes: Mapping[int, str]) -> dict[int, list[StoredEvent]]:
+    """Every kept scan (refused ones are acts that did not happen) of these cylinders
+    (``codes``: each one's code by its id), found by their chains (``Scan.of_cylinder``)."""
+    if not codes:
         return {}
     dialect = session.get_bind().dialect.name
-    columns = [Scan.__table__.c[name] for name in StoredEvent._fields]
+    table = Scan.__table__
+    columns = [table.c[name] for name in StoredEvent._fields]
     statement = (
         select(*columns)
         .where(
-            one_of(Scan.__table__.c.cylinder_id, "ids", dialect),
-            Scan.__table__.c.result != ScanResult.REJECTED.value,
+            one_of(table.c.chain_key, "codes", dialect),
+            table.c.cylinder_id.is_not(None),
+            table.c.result != ScanResult.REJECTED.value,
         )
-        .order_by(Scan.__table__.c.cylinder_id, Scan.__table__.c.id)
+        .order_by(table.c.cylinder_id, table.c.id)
     )
-    histories: dict[int, list[StoredEvent]] = {i: [] for i in cylinder_ids}
-    for row in session.execute(statement, {"ids": list(cylinder_ids)}):
+    histories: dict[int, list[StoredEvent]] = {i: [] for i in codes}
+    for row in session.execute(statement, {"codes": list(codes.values())}):
         values = list(row)
         values[3] = ScanKind(values[3])
         values[4] = Outcome(values[4]) if values[4] is not None else None

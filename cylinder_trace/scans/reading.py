@@ -56,7 +56,7 @@ def filter_scans(
 
 def cylinder_events(cylinder: Cylinder, include_rejected: bool) -> Select[tuple[Scan]]:
     """One cylinder's timeline, in the order things happened."""
-    statement = select(Scan).where(Scan.cylinder_id == cylinder.id)
+    statement = select(Scan).where(Scan.of_cylinder(cylinder.id, cylinder.code))
     if not include_rejected:
         statement = statement.where(Scan.result != ScanResult.REJECTED)
     return statement.order_by(Scan.occurred_at, Scan.id)
@@ -98,7 +98,8 @@ def whereabouts_at(
 ) -> dict[str, Any]:
     """Where the cylinder was and who held it at ``at``: its kept scans up to then, replayed
     by the same history that keeps the cylinder row (so the two never disagree)."""
-    events = [e for e in load_histories(session, [cylinder.id])[cylinder.id] if e.occurred_at <= at]
+    history = load_histories(session, {cylinder.id: cylinder.code})[cylinder.id]
+    events = [e for e in history if e.occurred_at <= at]
     if not any(event.kind is ScanKind.REGISTER for event in events):
         return _whereabouts(session, cylinder.code, at)  # not registered yet then
     places = load_places(session, (event.site_id for event in events))

@@ -93,7 +93,7 @@ def rebuild_projections(
     checked = 0
     differences: list[Difference] = []
     for chunk in _chunks(session):
-        histories = load_histories(session, [cylinder.id for cylinder in chunk])
+        histories = load_histories(session, {cylinder.id: cylinder.code for cylinder in chunk})
         events = [event for history in histories.values() for event in history]
         places = load_places(session, (event.site_id for event in events))
         buyers = load_buyers(session, (event.customer_id for event in events))

@@ -78,7 +78,7 @@ def rejudge(
     through ``finish`` (offline: accepted, or accepted_with_violation with its first code),
     and each cylinder row gets the projection of the complete history.
     """
-    histories = load_histories(session, [cylinders[code].id for code in late])
+    histories = load_histories(session, {cylinders[code].id: code for code in late})
     stored_events = [event for events in histories.values() for event in events]
     places = load_places(session, (event.site_id for event in stored_events))
     buyers = load_buyers(session, (event.customer_id for event in stored_events))

@@ -80,7 +80,7 @@ def replica_url(migrated_url: str, backend: str) -> str:
 
 @pytest.fixture
 def replica_app(
-    committed_database: Database, migrated_url: str, replica_url: str, tmp_path: Any
+    replica_url: str, committed_database: Database, migrated_url: str, tmp_path: Any
 ) -> Iterator[Flask]:
     app = _app(migrated_url, replica_url, tmp_path)
     yield app

@@ -1,5 +1,6 @@
 """``Scan.company_id``: every scan belongs to the company its cylinder or its scanner is of,
-and a company's scans are exactly those of its cylinders and by its sites.
+and a company's scans are exactly those of its cylinders and by its sites; and every scan
+that names a cylinder is in that cylinder's chain (``Scan.of_cylinder`` finds them so).
 
 Generated uploads mix the cases that make the two differ if anything is wrong: own
 cylinders, another company's (refused, kept in a chain of the scanner's), codes never
@@ -70,7 +71,10 @@ def test_company_id_names_the_owner_or_the_scanner_and_scopes_as_before(
     assert len(scans) > 7 + 6  # the registrations and at least one scan per upload
     for stored in scans:
         if stored.cylinder_id is not None:
-            expected = db_session.get(Cylinder, stored.cylinder_id).owner_company_id
+            cylinder = db_session.get(Cylinder, stored.cylinder_id)
+            expected = cylinder.owner_company_id
+            # A cylinder's scans are found by its chain (Scan.of_cylinder): each is in it.
+            assert stored.chain_key == cylinder.code
         else:
             expected = db_session.get(Organisation, stored.organisation_id).company_id
         assert stored.company_id == expected, (stored.kind, stored.scanned, stored.result_code)
