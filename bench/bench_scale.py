@@ -1,7 +1,8 @@
 """Benchmark: a province on one PostgreSQL (issue 15).
 
 Run: ``.venv/bin/python bench/bench_scale.py [--cylinders 1000010] [--customers 400000]
-[--requests 200] [--reuse] [--database-url URL] [--small-url URL] [--explain]``.
+[--requests 200] [--reuse] [--database-url URL] [--small-url URL] [--wal-compression lz4]
+[--skip-reads]``.
 
 Builds (unless ``--reuse``) a database of its own (default ``ct_scale_bench`` on the local
 server) with the migrations, then fills it in SQL (``generate_series``; minutes on 2 cores):
@@ -24,9 +25,14 @@ regulator), the review list's page 1,000 by cursor and, for contrast, by page nu
 customers, and one cylinder's timeline. Goal: p95 < 50 ms each.
 
 Last, recording: single fill scans and batches of 500 fills, into this database and into a
-small one built the same way with 100,000 cylinders and no history (``--small-url``, default
-``ct_scale_bench_small``), alternating small, large, large, small; goal: the large one
-records at >= 0.9x the small one's rate, both ways. Exits 0 whatever the figures.
+small one built the same way with 400,000 cylinders and no history (``--small-url``, default
+``ct_scale_bench_small``), ``--rounds`` rounds each (4), alternating small, large, large,
+small; goal: the large one records at >= 0.9x the small one's rate (medians), both ways.
+It also prints the WAL the server wrote per batch: into the large database most of it is
+full-page images of index pages touched for the first time since the last checkpoint.
+``--wal-compression pglz|lz4`` sets that parameter for the run's connections
+(docs/postgresql.md recommends it); ``--skip-reads`` times recording alone. Exits 0
+whatever the figures.
 """
 
 from __future__ import annotations
@@ -41,7 +47,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from common import app_for, bench_database_url, fresh_database
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, event, func, select, text
 
 from cylinder_trace.auth.tokens import issue_token
 from cylinder_trace.db import get_database
@@ -516,7 +522,8 @@ class Recorder:
         # with --reuse filled some), in random order.
         company = world["companies"][1]
         self.token = world["tokens"]["op011"]
-        engine = app.extensions["cylinder_trace.db"].engine
+        self.wal_per_batch: list[float] = []
+        self.engine = engine = app.extensions["cylinder_trace.db"].engine
         with engine.connect() as connection:
             self.codes = list(
                 connection.execute(
@@ -549,46 +556,94 @@ class Recorder:
     def batches(self, count: int, size: int = 500) -> float:
         headers = {"Authorization": f"Bearer {self.token}"}
         bodies = [{"scans": [fill(code, 10) for code in self.take(size)]} for _ in range(count)]
+        wal_before = self._wal_position()
         started = time.perf_counter()
         for body in bodies:
             response = self.client.post("/api/v1/scans/batch", json=body, headers=headers)
             assert response.status_code in (200, 207), response.get_json()
             assert all(r["status"] == "accepted" for r in response.get_json()["results"])
-        return (time.perf_counter() - started) * 1000 / count
+        elapsed = (time.perf_counter() - started) * 1000 / count
+        self.wal_per_batch.append(self._wal_since(wal_before) / count)
+        return elapsed
+
+    def _wal_position(self) -> str:
+        with self.engine.connect() as connection:
+            return str(connection.exec_driver_sql("SELECT pg_current_wal_lsn()").scalar())
+
+    def _wal_since(self, position: str) -> float:
+        """Bytes of WAL the whole server wrote since ``position`` (the run is alone on it)."""
+        with self.engine.connect() as connection:
+            return float(
+                connection.execute(
+                    text("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), CAST(:at AS pg_lsn))"),
+                    {"at": position},
+                ).scalar()
+            )
 
 
-def recording(large: Recorder, small: Recorder, singles: int, batches: int) -> dict[str, float]:
+def recording(
+    large: Recorder, small: Recorder, singles: int, batches: int, rounds: int
+) -> dict[str, float]:
+    """``rounds`` pairs of rounds, small-large-large-small, so that whatever else the server
+    does (a checkpoint, autovacuum) weighs on both alike; the ratio of the medians."""
     times: dict[str, list[float]] = {
         "small single": [],
         "large single": [],
         "small batch": [],
         "large batch": [],
     }
-    for name, recorder in (("small", small), ("large", large), ("large", large), ("small", small)):
-        times[f"{name} single"].append(recorder.singles(singles))
-        times[f"{name} batch"].append(recorder.batches(batches))
-    print("\nrecording (ms per single scan / per batch of 500; two rounds each, alternating)")
+    order = (("small", small), ("large", large), ("large", large), ("small", small))
+    for _ in range((rounds + 1) // 2):
+        for name, recorder in order:
+            times[f"{name} single"].append(recorder.singles(singles))
+            times[f"{name} batch"].append(recorder.batches(batches))
+    print(
+        f"\nrecording (ms per single scan / per batch of 500; {len(times['small single'])} "
+        "rounds each, alternating)"
+    )
     for name, values in times.items():
         print(f"  {name:<13} {' '.join(f'{v:8.2f}' for v in values)}")
-    single = statistics.mean(times["small single"]) / statistics.mean(times["large single"])
-    batch = statistics.mean(times["small batch"]) / statistics.mean(times["large batch"])
+    for name, recorder in (("small", small), ("large", large)):
+        wal = " ".join(f"{value / 2**20:6.2f}" for value in recorder.wal_per_batch)
+        print(f"  WAL per batch of 500, {name}: {wal} MiB")
+    single = statistics.median(times["small single"]) / statistics.median(times["large single"])
+    batch = statistics.median(times["small batch"]) / statistics.median(times["large batch"])
     print(
-        f"  large/small rate: single scans {single:.2f}x, batches of 500 {batch:.2f}x "
-        f"(goal >= 0.9x both)"
+        f"  large/small rate (medians): single scans {single:.2f}x, batches of 500 "
+        f"{batch:.2f}x (goal >= 0.9x both)"
     )
     return {"single": single, "batch": batch}
+
+
+def _set_on_connect(engine: Engine, name: str, value: str) -> None:
+    """``SET name = value`` on every new connection of ``engine`` (a superuser's setting)."""
+
+    @event.listens_for(engine, "connect")
+    def _set(dbapi_connection: Any, _record: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET {name} = {value}")
+        dbapi_connection.commit()
+
+    engine.dispose()  # connections made before this hook would lack the setting
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cylinders", type=int, default=1_000_010)
     parser.add_argument("--customers", type=int, default=400_000)
-    parser.add_argument("--small-cylinders", type=int, default=100_000)
+    parser.add_argument("--small-cylinders", type=int, default=400_000)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--singles", type=int, default=300, help="single scans per round")
     parser.add_argument("--batches", type=int, default=6, help="batches of 500 per round")
+    parser.add_argument("--rounds", type=int, default=4, help="recording rounds per database")
     parser.add_argument("--database-url")
     parser.add_argument("--small-url")
+    parser.add_argument(
+        "--wal-compression",
+        choices=("off", "pglz", "lz4"),
+        help="set for the run's connections (default: the server's)",
+    )
+    parser.add_argument("--skip-reads", action="store_true", help="time recording only")
     parser.add_argument("--reuse", action="store_true", help="time the large database a run built")
     args = parser.parse_args()
     url = bench_database_url(args.database_url or DEFAULT_URL)
@@ -608,6 +663,8 @@ def main() -> None:
             done()
         app = app_for(target)
         engine = app.extensions["cylinder_trace.db"].engine
+        if args.wal_compression:
+            _set_on_connect(engine, "wal_compression", args.wal_compression)
         if rebuild:
             started = time.perf_counter()
             seed_organisations(app)
@@ -618,10 +675,10 @@ def main() -> None:
         apps[name] = app
     rng = random.Random(15)
     world = world_of(apps["large"])
-    rows = read_benchmarks(apps["large"], world, args.requests, rng)
+    rows = [] if args.skip_reads else read_benchmarks(apps["large"], world, args.requests, rng)
     large = Recorder(apps["large"], world, rng)
     small = Recorder(apps["small"], world_of(apps["small"]), rng)
-    ratios = recording(large, small, args.singles, args.batches)
+    ratios = recording(large, small, args.singles, args.batches, args.rounds)
     slow = [label for label, _, p95 in rows if p95 >= GOAL_MS]
     print(
         f"\nsummary: {len(rows) - len(slow)} of {len(rows)} lists under {GOAL_MS:.0f} ms p95"
