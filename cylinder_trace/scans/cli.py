@@ -7,6 +7,7 @@ from flask.cli import with_appcontext
 
 from cylinder_trace.db import get_database, utcnow
 from cylinder_trace.scans.append_only import append_only_grants, grant_append_only
+from cylinder_trace.scans.attribution import misattributed_scans
 from cylinder_trace.scans.chain import cylinders_without_chain, verify_chains
 from cylinder_trace.scans.checkpoints import CheckpointError, latest_checkpoint, take_checkpoint
 from cylinder_trace.scans.rebuild import rebuild_projections
@@ -24,7 +25,8 @@ def verify_chains_command() -> None:
     """Recompute every scan chain; name each record that was altered or removed.
 
     Also holds the chains to the newest signed checkpoint (CT_CHECKPOINT_PATH), names
-    every cylinder without a chain, and every cylinder row its scans do not support.
+    every cylinder without a chain, every scan whose company is not the one its cylinder or
+    scanner says, and every cylinder row its scans do not support.
     Exits with status 1 when anything was found, so a scheduled job can alert on it.
     """
     config = settings()
@@ -40,6 +42,7 @@ def verify_chains_command() -> None:
         found += [
             f"{code}: a cylinder without a chain" for code in cylinders_without_chain(session)
         ]
+        found += [str(scan) for scan in misattributed_scans(session)]
         replayed, differences = rebuild_projections(
             session, config.rules, config.time_zone, write=False
         )

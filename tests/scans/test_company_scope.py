@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from cylinder_trace.access import company_tree
 from cylinder_trace.cylinders.models import Cylinder
 from cylinder_trace.organisations.models import Organisation
+from cylinder_trace.scans.attribution import misattributed_scans
 from cylinder_trace.scans.models import Scan
 from tests.scans.conftest import at, fill, scan
 from tests.world import World
@@ -78,6 +79,7 @@ def test_company_id_names_the_owner_or_the_scanner_and_scopes_as_before(
         else:
             expected = db_session.get(Organisation, stored.organisation_id).company_id
         assert stored.company_id == expected, (stored.kind, stored.scanned, stored.result_code)
+    assert misattributed_scans(db_session) == []  # verify-chains derives the same
     for company in ("a", "b"):
         company_id = world.orgs[company].id
         new = set(db_session.scalars(select(Scan.id).where(Scan.company_id == company_id)))

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from cylinder_trace.cylinders.models import Cylinder
 from cylinder_trace.domain.lifecycle import CylinderState
 from cylinder_trace.scans.append_only import append_only_grants, grant_append_only
+from cylinder_trace.scans.attribution import misattributed_scans
 from cylinder_trace.scans.chain import HASHED_FIELDS, record_hash, verify_chains
 from cylinder_trace.scans.checkpoints import CheckpointError, latest_checkpoint, take_checkpoint
 from cylinder_trace.scans.models import Scan, ScanChain
@@ -200,3 +201,23 @@ def test_the_service_role_cannot_update_or_delete_scan_records(
             text(f"UPDATE scan_chains SET length = length WHERE chain_key = '{CODE}'")
         )
     db_session.execute(text("RESET ROLE"))
+
+
+def test_a_scan_moved_to_another_company_is_caught(
+    app: Flask, history: None, db_session: Session, world: World
+) -> None:
+    """``company_id`` is derived, not hashed: the chain holds, the derivation does not."""
+    assert misattributed_scans(db_session) == []
+    moved = db_session.scalar(select(Scan).where(Scan.chain_key == CODE, Scan.seq == 2))
+    db_session.execute(
+        update(Scan).where(Scan.id == moved.id).values(company_id=world.orgs["b"].id)
+    )
+    db_session.flush()
+    assert verify_chains(db_session)[1] == []  # the chain alone misses it
+    found = misattributed_scans(db_session)
+    assert [(f.scan_id, f.company_id, f.expected) for f in found] == [
+        (moved.id, world.orgs["b"].id, world.orgs["a"].id)
+    ]
+    result = app.test_cli_runner().invoke(args=["scans", "verify-chains"])
+    assert result.exit_code == 1
+    assert f"{CODE} #2: scan {moved.id} is given to company {world.orgs['b'].id}" in result.output
