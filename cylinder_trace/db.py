@@ -249,6 +249,10 @@ def keep_changes_on_error() -> None:
     g.keep_changes_on_error = True
 
 
+# Requests that only read: an authority's may go to the replica.
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
 def read_from_replica() -> bool:
     """Let the rest of this request read a streaming replica, if there is one and it keeps
     up (``replicas``); True if it will. For requests that only read: the replica's session

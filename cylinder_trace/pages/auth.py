@@ -29,7 +29,7 @@ from cylinder_trace.auth.sign_in import (
     record_sign_in_failure,
     sign_in_wait,
 )
-from cylinder_trace.db import get_session, utcnow
+from cylinder_trace.db import READ_METHODS, get_session, read_from_replica, utcnow
 from cylinder_trace.domain.roles import Role
 from cylinder_trace.pages.redirects import next_of, safe_next
 from cylinder_trace.pages.web import (
@@ -113,6 +113,9 @@ def require_roles(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., 
                 return redirect(url_for("pages.login", next=next_of(request)))
             if user.role not in roles:
                 return render_error(403, "error_403")
+            if request.method in READ_METHODS and page_principal().jurisdiction is not None:
+                # A bureau's or regulator's pages and exports, like their API reads.
+                read_from_replica()
             return view(*args, **kwargs)
 
         return wrapper

@@ -21,7 +21,8 @@ def check_command(strict: bool) -> None:
     """Hold the PostgreSQL server's parameters to what a province's data needs.
 
     Prints one line per parameter (ok or WARN, the value, what it should be and why; see
-    docs/postgresql.md) and the tables' storage options. On SQLite, says that production
+    docs/postgresql.md), the tables' storage options, and the read replica's lag if
+    CT_REPLICA_DATABASE_URL is set. On SQLite, says that production
     runs on PostgreSQL. Exits 0, or with --strict 1 when anything was warned.
     """
     engine = get_database().engine
@@ -40,7 +41,14 @@ def check_command(strict: bool) -> None:
         click.echo(str(finding))
     for line in tables:
         click.echo(line)
-    warned = sum(not finding.ok for finding in findings) + len(tables)
+    replica = _replica_line()
+    if replica is not None:
+        click.echo(replica)
+    warned = (
+        sum(not finding.ok for finding in findings)
+        + len(tables)
+        + (1 if replica and replica.startswith("WARN") else 0)
+    )
     if warned:
         click.echo(
             f"{warned} warning(s): the server runs with settings unfit for a province's data."
@@ -48,3 +56,16 @@ def check_command(strict: bool) -> None:
     else:
         click.echo("no warnings")
     raise SystemExit(1 if strict and warned else 0)
+
+
+def _replica_line() -> str | None:
+    """How far behind the configured read replica is, if there is one."""
+    monitor = get_database().replica
+    if monitor is None:
+        return None
+    lag = monitor.lag()
+    if lag is None:
+        return "WARN replica: unreachable or not a replica; authorities read the primary"
+    state = "ok  " if lag <= monitor.max_lag else "WARN"
+    limit = f"{monitor.max_lag:g}"
+    return f"{state} replica: {lag:.1f} s behind (serves authorities' reads up to {limit} s)"

@@ -17,7 +17,7 @@ from flask import g, request
 from flask_smorest.utils import resolve_schema_instance
 
 from cylinder_trace.auth.tokens import authenticate
-from cylinder_trace.db import get_session, read_from_replica
+from cylinder_trace.db import READ_METHODS, get_session, read_from_replica
 from cylinder_trace.domain.errors import Forbidden
 from cylinder_trace.domain.roles import Role
 from cylinder_trace.paging import Keyset, page_of
@@ -31,7 +31,6 @@ from cylinder_trace.web.listing import keyset_metadata
 
 API_PREFIX = "/api/v1"
 DEVICE = "device"  # pseudo-role: a token held by a device alone
-READ_METHODS = frozenset({"GET", "HEAD"})
 
 
 class Api(flask_smorest.Api):

@@ -23,7 +23,10 @@ from sqlalchemy.engine import make_url
 from cylinder_trace import create_app
 from cylinder_trace.config import normalise_database_url
 from cylinder_trace.db import Database
+from cylinder_trace.users.services import set_password
 from tests.conftest import TEST_SECRET
+from tests.customers.helpers import business
+from tests.pages.helpers import PASSWORD, sign_in
 from tests.world import World, build_world
 
 MAX_LAG = 4.0
@@ -122,11 +125,37 @@ def test_the_regulator_reads_the_replica_within_the_lag_and_the_primary_beyond(
     assert monitor.lag() > MAX_LAG
     assert _codes(client, world, "city_regulator") == ["CQDZ-500001", "CQDZ-500002"]
 
+    lagging = replica_app.test_cli_runner().invoke(args=["db", "check"])
+    assert "WARN replica:" in lagging.output and "s behind" in lagging.output
+
     with monitor.replica.connect() as connection:
         connection.execute(text("SELECT pg_wal_replay_resume()"))
     _caught_up(monitor)
     assert monitor.usable()
     assert _codes(client, world, "city_regulator") == ["CQDZ-500001", "CQDZ-500002"]
+    checked = replica_app.test_cli_runner().invoke(args=["db", "check"])
+    assert "ok   replica: 0.0 s behind" in checked.output
+
+
+def test_the_bureau_pages_read_the_replica_too(
+    replica_app: Flask, committed_database: Database
+) -> None:
+    world = _world(committed_database)
+    with committed_database.session_scope() as session:
+        set_password(session, session.merge(world.users["city_regulator"]), PASSWORD)
+    client = replica_app.test_client()
+    monitor = replica_app.extensions["cylinder_trace.db"].replica
+    assert sign_in(client, "city.regulator").status_code == 302
+    _caught_up(monitor)
+    with monitor.replica.connect() as connection:
+        connection.execute(text("SELECT pg_wal_replay_pause()"))
+    body = business(name="复制延迟火锅店")
+    created = client.post("/api/v1/customers", json=body, headers=world.auth("a_admin"))
+    assert created.status_code == 201, created.get_json()
+    # Within the limit the regulator's dashboard is the replica's: without the new user.
+    assert "复制延迟火锅店" not in client.get("/bureau").get_data(as_text=True)
+    time.sleep(MAX_LAG + 0.5)
+    assert "复制延迟火锅店" in client.get("/bureau").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("target", ["no_server", "the_primary"])
@@ -142,6 +171,8 @@ def test_without_a_usable_replica_every_read_is_the_primarys(
         _register(client, world, "CQDZ-500001")
         assert _codes(client, world, "city_regulator") == ["CQDZ-500001"]
         assert app.extensions["cylinder_trace.db"].replica.usable() is False
+        checked = app.test_cli_runner().invoke(args=["db", "check"])
+        assert "WARN replica: unreachable or not a replica" in checked.output
     finally:
         app.extensions["cylinder_trace.db"].dispose()
 
