@@ -33,7 +33,14 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from common import app_for, bench_database_url, fresh_database
+from common import (
+    app_for,
+    bench_database_url,
+    fresh_database,
+    percentile,
+    step,
+    vacuum_analyze,
+)
 from sqlalchemy import Engine, event, select, text
 
 from cylinder_trace.auth.tokens import issue_token
@@ -88,16 +95,6 @@ DISTRICTS = (
 )
 COMPANIES = 40
 CITY, DAZU = "500000", "500111"
-
-
-def step(label: str) -> Callable[[], None]:
-    started = time.perf_counter()
-    print(f"  {label} …", end="", flush=True)
-
-    def done() -> None:
-        print(f" {time.perf_counter() - started:6.1f} s", flush=True)
-
-    return done
 
 
 def seed_organisations(app: Any) -> dict[str, Any]:
@@ -332,10 +329,7 @@ def build(engine: Engine, seed: dict[str, Any], args: argparse.Namespace) -> Non
             WHERE c.id = s.customer_id
             """,
         )
-    done = step("VACUUM ANALYZE")
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text("VACUUM ANALYZE"))
-    done()
+    vacuum_analyze(engine)
 
 
 def describe(engine: Engine) -> None:
@@ -391,11 +385,6 @@ def explain(engine: Engine, client: Any, label: str, url: str, headers: dict[str
                 "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + statement, parameters
             ).all()
             print("\n".join(row[0] for row in plan), "\n")
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def time_requests(

@@ -46,7 +46,14 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from common import app_for, bench_database_url, fresh_database
+from common import (
+    app_for,
+    bench_database_url,
+    fresh_database,
+    percentile,
+    step,
+    vacuum_analyze,
+)
 from sqlalchemy import Engine, event, func, select, text
 
 from cylinder_trace.auth.tokens import issue_token
@@ -81,12 +88,6 @@ HISTORY_DAYS = 100
 CYCLE = ("fill", "dispatch", "store", "deliver", "collect", "receive_empty")
 PRE_OK = {"appearance": True, "valve": True, "residual_liquid": True, "marking": True}
 GOAL_MS = 50.0
-
-
-def step(label: str) -> Any:
-    started = time.perf_counter()
-    print(f"  {label} …", end="", flush=True)
-    return lambda: print(f" {time.perf_counter() - started:6.1f} s", flush=True)
 
 
 # --- building ---------------------------------------------------------------------------
@@ -340,10 +341,7 @@ def build(
         for ddl in rebuild:
             connection.execute(text(ddl))
         done()
-    done = step("VACUUM ANALYZE")
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text("VACUUM ANALYZE"))
-    done()
+    vacuum_analyze(engine)
 
 
 def describe(engine: Engine) -> None:
@@ -365,11 +363,6 @@ def describe(engine: Engine) -> None:
 # --- reading ----------------------------------------------------------------------------
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
 def review_cursor(app: Any, company_id: int | None, row: int) -> str:
     """The cursor the review list hands out after its ``row``-th row (as a walk would)."""
     with app.app_context(), get_database().session_scope() as session:
@@ -383,12 +376,17 @@ def review_cursor(app: Any, company_id: int | None, row: int) -> str:
         return keyset.cursor(scan)
 
 
-def read_benchmarks(app: Any, world: dict[str, Any], requests: int, rng: random.Random) -> list:
+def read_benchmarks(
+    app: Any, world: dict[str, Any], requests: int, rng: random.Random, cylinders: int
+) -> list:
     client = app.test_client()
     tokens = world["tokens"]
     companies = world["companies"]
     today = datetime.now(UTC).date()
     due = (today + timedelta(days=30)).isoformat()
+
+    def company_00_cylinder() -> int:
+        return rng.randrange(1, cylinders // COMPANIES) * COMPANIES
 
     def day() -> str:
         return (today - timedelta(days=rng.randint(1, HISTORY_DAYS - 5))).isoformat()
@@ -458,7 +456,7 @@ def read_benchmarks(app: Any, world: dict[str, Any], requests: int, rng: random.
             "a cylinder's timeline (company admin)",
             lambda: (
                 f"admin{0:02d}",
-                f"/api/v1/cylinders/CQS{rng.randrange(1, 1000) * COMPANIES:08d}/events",
+                f"/api/v1/cylinders/CQS{company_00_cylinder():08d}/events",
             ),
         ),
     ]
@@ -675,7 +673,11 @@ def main() -> None:
         apps[name] = app
     rng = random.Random(15)
     world = world_of(apps["large"])
-    rows = [] if args.skip_reads else read_benchmarks(apps["large"], world, args.requests, rng)
+    rows = (
+        []
+        if args.skip_reads
+        else read_benchmarks(apps["large"], world, args.requests, rng, args.cylinders)
+    )
     large = Recorder(apps["large"], world, rng)
     small = Recorder(apps["small"], world_of(apps["small"]), rng)
     ratios = recording(large, small, args.singles, args.batches, args.rounds)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -53,3 +56,27 @@ def app_for(url: str):  # type: ignore[no-untyped-def]
     return create_app(
         {"DATABASE_URL": url, "CT_ENV": "testing", "SECRET_KEY": SECRET, "CT_LOG_LEVEL": "WARNING"}
     )
+
+
+def step(label: str) -> Callable[[], None]:
+    """Print ``label`` now and, when the returned function is called, the seconds since."""
+    started = time.perf_counter()
+    print(f"  {label} …", end="", flush=True)
+
+    def done() -> None:
+        print(f" {time.perf_counter() - started:6.1f} s", flush=True)
+
+    return done
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def vacuum_analyze(engine: Any) -> None:
+    """VACUUM ANALYZE the database after a bulk load, as a restored dump would be."""
+    done = step("VACUUM ANALYZE")
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM ANALYZE"))
+    done()
