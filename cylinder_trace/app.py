@@ -150,6 +150,7 @@ def _blueprints() -> list[Any]:
     from cylinder_trace.cylinders.label_printing_api import blp as cylinder_labels
     from cylinder_trace.cylinders.label_printing_api import verify_blp as labels
     from cylinder_trace.devices.api import blp as devices
+    from cylinder_trace.divisions.api import blp as divisions
     from cylinder_trace.health.api import blp as health
     from cylinder_trace.organisations.api import blp as organisations
     from cylinder_trace.scans.api import blp as scans
@@ -160,6 +161,7 @@ def _blueprints() -> list[Any]:
         health,
         auth,
         organisations,
+        divisions,
         users,
         devices,
         cylinders,

@@ -211,6 +211,7 @@ def register_commands(app: Flask) -> None:
     from cylinder_trace.customers.cli import customers_cli
     from cylinder_trace.cylinders.cli import cylinders_cli
     from cylinder_trace.demo.seed import demo_cli
+    from cylinder_trace.divisions.cli import divisions_cli
     from cylinder_trace.scans.cli import scans_cli
     from cylinder_trace.tuning.cli import db_cli
 
@@ -225,6 +226,7 @@ def register_commands(app: Flask) -> None:
         customers_cli,
         catering_cli,
         db_cli,
+        divisions_cli,
     )
     for group in groups:
         app.cli.add_command(group)

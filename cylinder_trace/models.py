@@ -11,6 +11,7 @@ from cylinder_trace.customers.models import Customer, IdNumberReveal
 from cylinder_trace.cylinders.models import Cylinder, CylinderInspection
 from cylinder_trace.db import Base
 from cylinder_trace.devices.models import Device
+from cylinder_trace.divisions.models import Division
 from cylinder_trace.organisations.models import Organisation
 from cylinder_trace.scans.models import Scan, ScanChain
 from cylinder_trace.users.models import User
@@ -26,6 +27,7 @@ __all__ = [
     "Cylinder",
     "CylinderInspection",
     "Device",
+    "Division",
     "IdNumberReveal",
     "Organisation",
     "Scan",

@@ -47,6 +47,7 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("phone", "电话 phone", "text"),
     ("address", "地址 address", "text"),
     ("division_code", "区县 division_code", "code"),
+    ("division_name", "区县名称 division_name", "code"),
     ("company_id", "供气企业编号 company_id", "int"),
     ("company_name", "供气企业 company_name", "text"),
     ("status", "检查状态 status", "code"),

@@ -17,6 +17,7 @@ from cylinder_trace.catering.constants import EQUIPMENT_FIELDS
 from cylinder_trace.catering.models import CateringHazard
 from cylinder_trace.catering.status import Period, has_hazard_past_deadline, hazard_past_deadline
 from cylinder_trace.customers.models import Customer
+from cylinder_trace.divisions.models import Division
 from cylinder_trace.domain.rules import RuleSettings
 from cylinder_trace.domain.weeks import CheckState
 from cylinder_trace.organisations.models import Organisation
@@ -32,6 +33,11 @@ ROW_COLUMNS = (
     Customer.phone,
     Customer.address,
     Customer.division_code,
+    # The district's name, looked up for the rows selected only (a page, an export).
+    select(Division.name)
+    .where(Division.code == Customer.division_code)
+    .scalar_subquery()
+    .label("division_name"),
     Customer.premises_type,
     Customer.premises_floor,
     Customer.has_cylinder_room,
@@ -67,6 +73,12 @@ def row_select(period: Period) -> Select[Any]:
     )
 
 
+def _division_name(row: Any) -> str | None:
+    if isinstance(row, Customer):
+        return row.division.name if row.division is not None else None
+    return row.division_name
+
+
 def catering_user_row(row: Any, past_deadline: int, period: Period) -> dict[str, Any]:
     """One catering user as the list, the exports, the detail and the pages show it (flat).
 
@@ -86,6 +98,7 @@ def catering_user_row(row: Any, past_deadline: int, period: Period) -> dict[str,
         "phone": row.phone,
         "address": row.address,
         "division_code": row.division_code,
+        "division_name": _division_name(row),
         "premises_type": row.premises_type,
         "premises_floor": row.premises_floor,
         "has_cylinder_room": row.has_cylinder_room,

@@ -98,6 +98,9 @@ class CateringUserSchema(EquipmentSchema):
     phone = ma.fields.String()
     address = ma.fields.String()
     division_code = ma.fields.String(metadata={"pattern": DIVISION_CODE_PATTERN})
+    division_name = ma.fields.String(
+        allow_none=True, metadata={"description": "The district's name; null if not loaded"}
+    )
     premises_type = ma.fields.Enum(PremisesType, by_value=True)
     premises_floor = ma.fields.Integer(allow_none=True)
     has_cylinder_room = ma.fields.Boolean()
@@ -143,6 +146,9 @@ class CompanyCountsSchema(CountsSchema):
 
 class DistrictCountsSchema(CountsSchema):
     division_code = ma.fields.String(metadata={"pattern": DIVISION_CODE_PATTERN})
+    division_name = ma.fields.String(
+        allow_none=True, metadata={"description": "The district's name; null if not loaded"}
+    )
 
 
 class SummarySchema(ma.Schema):

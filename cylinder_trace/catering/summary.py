@@ -13,6 +13,7 @@ from cylinder_trace.catering.models import CateringHazard
 from cylinder_trace.catering.review import list_conditions
 from cylinder_trace.catering.status import Period, has_hazard_past_deadline, hazard_past_deadline
 from cylinder_trace.customers.models import Customer
+from cylinder_trace.divisions.services import division_names
 from cylinder_trace.organisations.models import Organisation
 from cylinder_trace.principal import Principal
 
@@ -57,6 +58,7 @@ class Summary:
     by_company: dict[int, Counts] = field(default_factory=dict)
     by_district: dict[str, Counts] = field(default_factory=dict)
     company_names: dict[int, str] = field(default_factory=dict)
+    division_names: dict[str, str] = field(default_factory=dict)
 
 
 def summarise(
@@ -138,6 +140,7 @@ def summarise(
                 )
             ).all()
         )
+    summary.division_names = division_names(session, summary.by_district)
     return summary
 
 
@@ -161,7 +164,11 @@ def summary_document(summary: Summary) -> dict[str, Any]:
             for company_id, counts in sorted(summary.by_company.items())
         ],
         "by_district": [
-            {"division_code": code, **counts.as_dict()}
+            {
+                "division_code": code,
+                "division_name": summary.division_names.get(code),
+                **counts.as_dict(),
+            }
             for code, counts in sorted(summary.by_district.items())
         ],
     }

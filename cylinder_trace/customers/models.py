@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cylinder_trace.db import Base, EnumText, digits_check, enum_check, utcnow
+from cylinder_trace.divisions.models import Division
 from cylinder_trace.organisations.models import Organisation
 from cylinder_trace.users.models import User
 
@@ -116,6 +117,10 @@ class Customer(Base):
     next_hazard_deadline: Mapped[date | None] = mapped_column(Date)
 
     company: Mapped[Organisation] = relationship(lazy="joined", innerjoin=True)
+    # The premises' district by name, where the divisions table knows it.
+    division: Mapped[Division | None] = relationship(
+        primaryjoin="foreign(Customer.division_code) == Division.code", viewonly=True
+    )
 
     __table_args__ = (
         enum_check("kind", CustomerKind),

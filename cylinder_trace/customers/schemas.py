@@ -167,6 +167,11 @@ class CustomerSchema(ma.Schema):
     phone = ma.fields.String()
     address = ma.fields.String()
     division_code = ma.fields.String(metadata={"pattern": DIVISION_CODE_PATTERN})
+    division_name = ma.fields.Function(
+        lambda record: record.division.name if record.division is not None else None,
+        allow_none=True,
+        metadata={"description": "The division's name (GB/T 2260); null if not loaded"},
+    )
     is_catering = ma.fields.Boolean()
     premises_type = ma.fields.Enum(PremisesType, by_value=True)
     premises_floor = ma.fields.Integer(allow_none=True)

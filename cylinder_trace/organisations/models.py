@@ -8,6 +8,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cylinder_trace.db import Base, EnumText, digits_check, enum_check, utcnow
+from cylinder_trace.divisions.models import Division
 from cylinder_trace.domain.roles import COMPANY_SITE_KINDS, OrganisationKind
 
 _SITE_KINDS_SQL = ", ".join(f"'{kind.value}'" for kind in sorted(COMPANY_SITE_KINDS))
@@ -36,6 +37,11 @@ class Organisation(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     parent: Mapped[Organisation | None] = relationship(remote_side=[id], lazy="joined")
+    # The division's name, where the divisions table knows the code (a valid code it does
+    # not know yet has none). Loaded when asked; the session keeps each division once.
+    division: Mapped[Division | None] = relationship(
+        primaryjoin="foreign(Organisation.division_code) == Division.code", viewonly=True
+    )
 
     __table_args__ = (
         enum_check("kind", OrganisationKind),

@@ -68,6 +68,11 @@ class OrganisationSchema(ma.Schema):
     parent_id = ma.fields.Integer(allow_none=True)
     company_id = ma.fields.Integer(allow_none=True)
     division_code = ma.fields.String(metadata={"pattern": DIVISION_CODE_PATTERN})
+    division_name = ma.fields.Function(
+        lambda record: record.division.name if record.division is not None else None,
+        allow_none=True,
+        metadata={"description": "The division's name (GB/T 2260); null if not loaded"},
+    )
     address = ma.fields.String(allow_none=True)
     licence_no = ma.fields.String(allow_none=True)
     contact_phone = ma.fields.String(allow_none=True)

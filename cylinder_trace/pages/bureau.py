@@ -32,6 +32,7 @@ from cylinder_trace.catering.status import Period, period_now
 from cylinder_trace.catering.summary import summarise, summary_document
 from cylinder_trace.customers.models import Customer
 from cylinder_trace.db import get_session
+from cylinder_trace.divisions.services import division_names
 from cylinder_trace.domain.weeks import CheckState
 from cylinder_trace.organisations.models import Organisation
 from cylinder_trace.pages.auth import BUREAU_ROLES, page_principal, require_roles
@@ -81,7 +82,10 @@ def _scope_choices(principal: Any) -> tuple[list[tuple[int, str]], list[str]]:
     districts = session.scalars(
         select(Customer.division_code).where(scope).distinct().order_by(Customer.division_code)
     ).all()
-    return [(row.id, row.name) for row in companies], list(districts)
+    names = division_names(session, districts)
+    return [(row.id, row.name) for row in companies], [
+        (code, names.get(code)) for code in districts
+    ]
 
 
 def _item_labels() -> dict[str, str]:

@@ -24,7 +24,15 @@ DISTRIBUTION_COLUMN = "company_id"
 
 # Copied to every node: small, and joined by nearly every query.
 REFERENCE = frozenset(
-    {"organisations", "users", "devices", "api_tokens", "user_sessions", "sign_in_failures"}
+    {
+        "organisations",
+        "divisions",
+        "users",
+        "devices",
+        "api_tokens",
+        "user_sessions",
+        "sign_in_failures",
+    }
 )
 # Split by company.
 DISTRIBUTED = frozenset(
