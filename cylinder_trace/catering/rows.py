@@ -33,11 +33,7 @@ ROW_COLUMNS = (
     Customer.phone,
     Customer.address,
     Customer.division_code,
-    # The district's name, looked up for the rows selected only (a page, an export).
-    select(Division.name)
-    .where(Division.code == Customer.division_code)
-    .scalar_subquery()
-    .label("division_name"),
+    Division.name.label("division_name"),  # joined outer: a code may have no name yet
     Customer.premises_type,
     Customer.premises_floor,
     Customer.has_cylinder_room,
@@ -68,8 +64,10 @@ def past_deadline_count(period: Period) -> ColumnElement[int]:
 def row_select(period: Period) -> Select[Any]:
     """The row columns and the past-deadline hazard count, from the users and their
     supplier; the caller adds conditions and order."""
-    return select(*ROW_COLUMNS, past_deadline_count(period).label("past_deadline_hazards")).join(
-        Organisation, Organisation.id == Customer.company_id
+    return (
+        select(*ROW_COLUMNS, past_deadline_count(period).label("past_deadline_hazards"))
+        .join(Organisation, Organisation.id == Customer.company_id)
+        .outerjoin(Division, Division.code == Customer.division_code)
     )
 
 
