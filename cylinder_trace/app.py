@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask, Response, g, send_from_directory
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -95,9 +96,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         hops = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
-    database = Database(
-        settings.database_url, echo=settings.sql_echo, replica=_replica_monitor(settings)
-    )
+    database = Database(settings.database_url, echo=settings.sql_echo)
+    database.replica = _replica_monitor(settings, database.engine)
     app.extensions["cylinder_trace.db"] = database
     app.extensions[REGISTRY_EXTENSION] = registry
     _manage_request_sessions(app)
@@ -121,12 +121,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
-def _replica_monitor(settings: Settings) -> ReplicaMonitor | None:
-    """The watch on the streaming replica the authorities read, if one is configured."""
+def _replica_monitor(settings: Settings, primary: Engine) -> ReplicaMonitor | None:
+    """The watch on the streaming replica the authorities read, if one is configured; it
+    asks the app's own engine (``primary``) how far the primary has written."""
     if settings.replica_database_url is None:
         return None
     return ReplicaMonitor(
-        make_engine(settings.database_url),
+        primary,
         make_engine(settings.replica_database_url),
         max_lag=settings.replica_max_lag_seconds,
         check_every=settings.replica_check_seconds,

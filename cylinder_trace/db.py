@@ -174,13 +174,14 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 class Database:
     """The engine and session factory of one app; tests may rebind the factory."""
 
-    def __init__(self, url: str, *, echo: bool = False, replica: Any = None) -> None:
+    def __init__(self, url: str, *, echo: bool = False) -> None:
         self.engine = make_engine(url, echo=echo)
         self.session_factory: sessionmaker[Session] = sessionmaker(
             bind=self.engine, expire_on_commit=False
         )
-        # A ``replicas.ReplicaMonitor`` when reads may go to a streaming replica.
-        self.replica = replica
+        # A ``replicas.ReplicaMonitor`` when reads may go to a streaming replica (set by
+        # create_app: the monitor shares this engine).
+        self.replica: Any = None
 
     @property
     def backend(self) -> str:

@@ -38,7 +38,6 @@ class ReplicaMonitor:
         self._lock = threading.Lock()
         self._checked_at = float("-inf")
         self._usable = False
-        self.last_lag: float | None = None
 
     def usable(self) -> bool:
         """True when the replica's lag is within the limit (measured now if it is time)."""
@@ -47,7 +46,8 @@ class ReplicaMonitor:
             if now - self._checked_at < self.check_every:
                 return self._usable
             self._checked_at = now
-        usable = self._measure()
+        lag = self.lag()
+        usable = lag is not None and lag <= self.max_lag
         with self._lock:
             self._usable = usable
         return usable
@@ -71,8 +71,3 @@ class ReplicaMonitor:
         if caught_up:
             return 0.0
         return float(age) if age is not None else None
-
-    def _measure(self) -> bool:
-        lag = self.lag()
-        self.last_lag = lag
-        return lag is not None and lag <= self.max_lag
