@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import (
+    CheckConstraint,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    case,
+    null,
+    text,
+)
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cylinder_trace.db import Base, EnumText, digits_check, enum_check, utcnow
@@ -64,14 +75,26 @@ class Organisation(Base):
         ),
     )
 
-    @property
+    @hybrid_property
     def company_id(self) -> int | None:
-        """The gas company this organisation is or belongs to; None for authorities."""
+        """The gas company this organisation is or belongs to; None for authorities.
+
+        Also an SQL expression (``Organisation.company_id``), the same rule as a CASE.
+        """
         if self.kind == OrganisationKind.GAS_COMPANY:
             return self.id
         if self.kind in COMPANY_SITE_KINDS:
             return self.parent_id
         return None
+
+    @company_id.inplace.expression
+    @classmethod
+    def _company_id_expression(cls) -> ColumnElement[int | None]:
+        return case(
+            (cls.kind == OrganisationKind.GAS_COMPANY, cls.id),
+            (cls.kind.in_(sorted(COMPANY_SITE_KINDS)), cls.parent_id),
+            else_=null(),
+        )
 
     def __repr__(self) -> str:
         return f"<Organisation {self.id} {self.kind} {self.name!r}>"

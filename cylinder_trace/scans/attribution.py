@@ -15,7 +15,6 @@ from sqlalchemy import case, select
 from sqlalchemy.orm import Session, aliased
 
 from cylinder_trace.cylinders.models import Cylinder
-from cylinder_trace.domain.roles import COMPANY_SITE_KINDS, OrganisationKind
 from cylinder_trace.organisations.models import Organisation
 from cylinder_trace.scans.models import Scan
 
@@ -37,13 +36,8 @@ class Misattributed(NamedTuple):
 def misattributed_scans(session: Session) -> list[Misattributed]:
     """Every scan whose ``company_id`` differs from the one derived again (one statement)."""
     scanner = aliased(Organisation)
-    scanners_company = case(
-        (scanner.kind == OrganisationKind.GAS_COMPANY, scanner.id),
-        (scanner.kind.in_(sorted(COMPANY_SITE_KINDS)), scanner.parent_id),
-        else_=None,
-    )
     expected = case(
-        (Scan.cylinder_id.is_not(None), Cylinder.owner_company_id), else_=scanners_company
+        (Scan.cylinder_id.is_not(None), Cylinder.owner_company_id), else_=scanner.company_id
     )
     rows = session.execute(
         select(Scan.id, Scan.chain_key, Scan.seq, Scan.company_id, expected)
