@@ -29,6 +29,8 @@ class Advice:
     bound: str
     value: float | str
     why: str
+    # How ``value`` reads: "bytes" and "seconds" in people's units, "" as a plain number.
+    unit: str = ""
 
 
 MiB = 1024**2
@@ -41,12 +43,14 @@ ADVICE: tuple[Advice, ...] = (
         1 * GiB,
         "the hot indexes of scans and cylinders stay "
         "in memory; about a quarter of the server's RAM",
+        "bytes",
     ),
     Advice(
         "effective_cache_size",
         "min",
         8 * GiB,
         "tells the planner the OS caches the indexes too: about three quarters of RAM",
+        "bytes",
     ),
     Advice(
         "work_mem",
@@ -54,24 +58,28 @@ ADVICE: tuple[Advice, ...] = (
         16 * MiB,
         "sorts and hashes of the lists and exports stay in "
         "memory (4 MB spills the review list's sort to disk)",
+        "bytes",
     ),
     Advice(
         "maintenance_work_mem",
         "min",
         512 * MiB,
         "index builds and vacuum of the scans table in one pass",
+        "bytes",
     ),
     Advice(
         "max_wal_size",
         "min",
         4 * GiB,
         "fewer checkpoints, so fewer full-page images in the WAL of every scan",
+        "bytes",
     ),
     Advice(
         "checkpoint_timeout",
         "min",
         15 * 60,
         "the same: a checkpoint every 15 minutes rather than every 5",
+        "seconds",
     ),
     Advice("checkpoint_completion_target", "min", 0.9, "spread each checkpoint's writes"),
     Advice(
@@ -134,29 +142,15 @@ def _wanted(advice: Advice) -> str:
     value = advice.value
     if isinstance(value, str):
         return value
-    shown = _human(value) if advice.name not in _PLAIN else f"{value:g}"
+    shown = _human(value, advice.unit)
     return {"min": f">= {shown}", "max": f"<= {shown}", "equal": shown}[advice.bound]
 
 
-# Parameters whose values are plain numbers, not sizes or times.
-_PLAIN = frozenset(
-    {
-        "checkpoint_completion_target",
-        "random_page_cost",
-        "autovacuum_vacuum_scale_factor",
-        "autovacuum_analyze_scale_factor",
-        "autovacuum_vacuum_cost_limit",
-    }
-)
-
-
-def _human(value: float) -> str:
-    if value >= GiB:
-        return f"{value / GiB:g} GB"
-    if value >= MiB:
-        return f"{value / MiB:g} MB"
-    if value >= 60 and value < MiB:
-        return f"{value / 60:g} min"
+def _human(value: float, unit: str) -> str:
+    if unit == "bytes":
+        return f"{value / GiB:g} GB" if value >= GiB else f"{value / MiB:g} MB"
+    if unit == "seconds":
+        return f"{value / 60:g} min" if value >= 60 else f"{value:g} s"
     return f"{value:g}"
 
 
