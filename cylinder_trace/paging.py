@@ -114,6 +114,7 @@ class Page:
     total: int
     total_exact: bool
     next_cursor: str | None
+    by_cursor: bool  # asked for by ``after`` rather than by page number
 
 
 def capped_count(session: Session, statement: Select[Any], limit: int) -> tuple[int, bool]:
@@ -145,4 +146,5 @@ def page_of(
     rows = list(session.scalars(window).unique())
     more = len(rows) > page_size
     rows = rows[:page_size]
-    return Page(rows, total, exact, keyset.cursor(rows[-1]) if more and rows else None)
+    next_cursor = keyset.cursor(rows[-1]) if more and rows else None
+    return Page(rows, total, exact, next_cursor, by_cursor=after is not None)

@@ -13,7 +13,7 @@ from marshmallow import validate
 
 from cylinder_trace.customers.models import CustomerKind, PremisesType
 from cylinder_trace.customers.validation import messages_of
-from cylinder_trace.organisations.schemas import DIVISION_CODE_PATTERN
+from cylinder_trace.organisations.schemas import DIVISION_CODE_PATTERN, division_name_field
 from cylinder_trace.web.bounds import InputSchema
 from cylinder_trace.web.listing import CursorQuerySchema
 
@@ -167,11 +167,7 @@ class CustomerSchema(ma.Schema):
     phone = ma.fields.String()
     address = ma.fields.String()
     division_code = ma.fields.String(metadata={"pattern": DIVISION_CODE_PATTERN})
-    division_name = ma.fields.Function(
-        lambda record: record.division.name if record.division is not None else None,
-        allow_none=True,
-        metadata={"description": "The division's name (GB/T 2260); null if not loaded"},
-    )
+    division_name = division_name_field()
     is_catering = ma.fields.Boolean()
     premises_type = ma.fields.Enum(PremisesType, by_value=True)
     premises_floor = ma.fields.Integer(allow_none=True)

@@ -15,6 +15,15 @@ DIVISION_CODE = validate.Regexp(
 )
 
 
+def division_name_field() -> ma.fields.Function:
+    """The name of a record's ``division`` (organisations, customers), null if not loaded."""
+    return ma.fields.Function(
+        lambda record: record.division.name if record.division is not None else None,
+        allow_none=True,
+        metadata={"description": "The division's name (GB/T 2260); null if not loaded"},
+    )
+
+
 class OrganisationCreateSchema(InputSchema):
     kind = ma.fields.Enum(OrganisationKind, required=True, by_value=True)
     name = ma.fields.String(
@@ -68,11 +77,7 @@ class OrganisationSchema(ma.Schema):
     parent_id = ma.fields.Integer(allow_none=True)
     company_id = ma.fields.Integer(allow_none=True)
     division_code = ma.fields.String(metadata={"pattern": DIVISION_CODE_PATTERN})
-    division_name = ma.fields.Function(
-        lambda record: record.division.name if record.division is not None else None,
-        allow_none=True,
-        metadata={"description": "The division's name (GB/T 2260); null if not loaded"},
-    )
+    division_name = division_name_field()
     address = ma.fields.String(allow_none=True)
     licence_no = ma.fields.String(allow_none=True)
     contact_phone = ma.fields.String(allow_none=True)

@@ -191,5 +191,4 @@ def paginate_query(
     )
     pagination.item_count = found.total
     pagination.keyset_page = found
-    pagination.by_cursor = after is not None
     return found.items

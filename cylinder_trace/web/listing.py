@@ -30,7 +30,7 @@ def keyset_metadata(page_params: Any) -> dict[str, Any] | None:
     if found is None:
         return None
     metadata: dict[str, Any] = {"total": found.total, "total_exact": found.total_exact}
-    if not page_params.by_cursor:
+    if not found.by_cursor:
         page = page_params.page
         if found.total_exact:
             metadata.update(
