@@ -29,7 +29,14 @@ from cylinder_trace.config.keys import (
     label_settings,
     pii_settings,
 )
-from cylinder_trace.config.values import ConfigError, flag, is_on, positive_int, whole_number
+from cylinder_trace.config.values import (
+    ConfigError,
+    flag,
+    is_on,
+    positive_int,
+    seconds,
+    whole_number,
+)
 from cylinder_trace.domain.rules import RulesError, RuleSettings, load_rules
 from cylinder_trace.qr_labels.fonts import FONT_ENV_VAR, FontNotFound, LabelFont, locate_label_font
 
@@ -335,25 +342,12 @@ def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
     )
 
 
-def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
-    raw = (environ.get(name) or "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from exc
-    if not value >= 0 or value == float("inf"):
-        raise ConfigError(f"{name} must be 0 or more seconds, got {raw!r}")
-    return value
-
-
 def _replica(environ: Mapping[str, str]) -> dict[str, Any]:
     url = (environ.get("CT_REPLICA_DATABASE_URL") or "").strip()
     if url and not normalise_database_url(url).startswith("postgresql"):
         raise ConfigError("CT_REPLICA_DATABASE_URL must be a PostgreSQL URL (a streaming replica)")
     return {
         "replica_database_url": normalise_database_url(url) if url else None,
-        "replica_max_lag_seconds": _seconds(environ, "CT_REPLICA_MAX_LAG_SECONDS", 30.0),
-        "replica_check_seconds": _seconds(environ, "CT_REPLICA_CHECK_SECONDS", 1.0),
+        "replica_max_lag_seconds": seconds(environ, "CT_REPLICA_MAX_LAG_SECONDS", 30.0),
+        "replica_check_seconds": seconds(environ, "CT_REPLICA_CHECK_SECONDS", 1.0),
     }

@@ -1,4 +1,5 @@
-"""Reading one value of the configuration: whole numbers and yes/no flags, or ConfigError."""
+"""Reading one value of the configuration: whole numbers, seconds and yes/no flags, or
+ConfigError."""
 
 from __future__ import annotations
 
@@ -31,6 +32,20 @@ def positive_int(source: Mapping[str, Any], name: str, default: int) -> int:
         return default
     if value < 1:
         raise ConfigError(f"{name} must be at least 1, got {value}")
+    return value
+
+
+def seconds(environ: Mapping[str, Any], name: str, default: float) -> float:
+    """A number of seconds (0 or more, fractions allowed), ``default`` when unset."""
+    raw = str(environ.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from exc
+    if not value >= 0 or value == float("inf"):
+        raise ConfigError(f"{name} must be 0 or more seconds, got {raw!r}")
     return value
 
 
